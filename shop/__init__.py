@@ -1,0 +1,1 @@
+"""村播助农 — the village livestream toolkit (Litestar service)."""

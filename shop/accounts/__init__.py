@@ -1,0 +1,1 @@
+"""Who is asking: staff users, households, their secrets, sessions and API tokens."""

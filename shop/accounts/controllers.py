@@ -1,0 +1,104 @@
+"""JSON API: tokens, the caller, and staff users."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from advanced_alchemy.extensions.litestar.providers import create_service_provider
+from litestar import Controller, Request, delete, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.params import FromPath, JSONBody, Parameter
+
+from shop.accounts.schemas import HouseholdTokenRequest, MeOut, TokenOut, TokenRequest, UserIn, UserOut
+from shop.accounts.services import AuthService, UserService, principal_for_household, principal_for_user
+from shop.paging import Page
+from shop.web.auth import PUBLIC, TokenCache, bearer_token, requires_user
+from shop.web.deps import Actor, AppSettings, DbSession, Hasher, PageParams
+
+# Per client address, beside the per-account lockout (villagers share carrier addresses, so this is loose).
+LOGIN_RATE_LIMIT = RateLimitConfig(rate_limit=("minute", 30), set_rate_limit_headers=False)
+
+
+class AuthController(Controller):
+    path = "/auth"
+    tags = ["auth"]
+
+    @post("/token", opt=PUBLIC, middleware=[LOGIN_RATE_LIMIT.middleware], status_code=200, security=[])
+    async def staff_token(
+        self, data: JSONBody[TokenRequest], db_session: DbSession, hasher: Hasher, settings: AppSettings
+    ) -> TokenOut:
+        """Exchange a staff username and password for a bearer token."""
+        auth = AuthService(db_session, hasher)
+        user = await auth.authenticate_user(data.username, data.password)
+        token, expires_at = await auth.issue_token(principal_for_user(user), settings.api_token_ttl)
+        return TokenOut(access_token=token, expires_at=expires_at)
+
+    @post("/household-token", opt=PUBLIC, middleware=[LOGIN_RATE_LIMIT.middleware], status_code=200, security=[])
+    async def household_token(
+        self, data: JSONBody[HouseholdTokenRequest], db_session: DbSession, hasher: Hasher, settings: AppSettings
+    ) -> TokenOut:
+        """Exchange a household code and 6-digit PIN for a bearer token (5 wrong PINs lock it for 15 minutes)."""
+        auth = AuthService(db_session, hasher)
+        household = await auth.authenticate_household(data.household_code, data.pin)
+        token, expires_at = await auth.issue_token(principal_for_household(household), settings.api_token_ttl)
+        return TokenOut(access_token=token, expires_at=expires_at)
+
+    @delete("/token", status_code=204)
+    async def revoke_token(self, request: Request[Any, Any, Any], db_session: DbSession, hasher: Hasher) -> None:
+        """Revoke the token this call carries (log out of the API)."""
+        token = bearer_token(request)
+        if token:
+            await AuthService(db_session, hasher).revoke_token(token)
+            cache: TokenCache = request.app.state.token_cache
+            cache.drop(token)
+
+
+class MeController(Controller):
+    path = "/me"
+    tags = ["auth"]
+
+    @get("/")
+    async def me(self, actor: Actor) -> MeOut:
+        """Who the token belongs to."""
+        return MeOut(kind=actor.kind, id=actor.id, role=actor.role, village_id=actor.village_id, name=actor.name)
+
+
+class UserController(Controller):
+    path = "/users"
+    tags = ["users"]
+    guards = [requires_user]
+    dependencies = {"users": Provide(create_service_provider(UserService))}
+
+    @post("/")
+    async def create_user(
+        self, data: JSONBody[UserIn], users: NamedDependency[UserService], actor: Actor, hasher: Hasher
+    ) -> UserOut:
+        """Create a staff account (admin), or a trainee of the secretary's own village."""
+        user = await users.create_user(
+            actor,
+            hasher,
+            username=data.username,
+            password=data.password,
+            role=data.role,
+            village_id=data.village_id,
+            display_name=data.display_name,
+            phone=data.phone,
+        )
+        return UserOut.of(user)
+
+    @get("/")
+    async def list_users(
+        self,
+        users: NamedDependency[UserService],
+        actor: Actor,
+        paging: PageParams,
+        role: Annotated[str | None, Parameter(description="admin, secretary or trainee")] = None,
+    ) -> Page[UserOut]:
+        """Users the caller may see: all (admin), their village's (secretary), themselves (trainee)."""
+        rows, total = await users.list_for(actor, paging, role=role)
+        return Page([UserOut.of(u) for u in rows], total, paging.limit, paging.offset)
+
+    @get("/{user_id:int}")
+    async def get_user(self, user_id: FromPath[int], users: NamedDependency[UserService], actor: Actor) -> UserOut:
+        return UserOut.of(await users.get_for(actor, user_id))

@@ -1,0 +1,63 @@
+"""Staff users, API tokens and the server-side web session table."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from advanced_alchemy.base import BigIntAuditBase
+from advanced_alchemy.extensions.litestar.session import SessionModelMixin
+from advanced_alchemy.types import DateTimeUTC
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    SECRETARY = "secretary"
+    TRAINEE = "trainee"
+
+
+class User(BigIntAuditBase):
+    __tablename__ = "user_account"
+
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(50), default="")
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    role: Mapped[str] = mapped_column(String(16))
+    village_id: Mapped[int | None] = mapped_column(ForeignKey("village.id", ondelete="RESTRICT"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    active: Mapped[bool] = mapped_column(default=True)
+    # The secret in the user's calendar feed address (/calendar/{secret}.ics).
+    calendar_secret: Mapped[str] = mapped_column(String(64), unique=True)
+
+    __table_args__ = (
+        CheckConstraint("role in ('admin', 'secretary', 'trainee')", name="role_known"),
+        CheckConstraint("role = 'admin' or village_id is not null", name="staff_has_village"),
+    )
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.username
+
+
+class ApiToken(BigIntAuditBase):
+    """A bearer token for the JSON API. Only its SHA-256 is stored; revoking sets ``revoked_at``."""
+
+    __tablename__ = "api_token"
+
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+
+    __table_args__ = (CheckConstraint("(user_id is null) <> (household_id is null)", name="token_has_one_owner"),)
+
+
+class WebSession(SessionModelMixin):
+    """Server-side session rows behind the HttpOnly session cookie."""
+
+    __tablename__ = "web_session"

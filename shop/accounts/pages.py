@@ -1,0 +1,129 @@
+"""Pages: the front door, staff and household logins, logout, and one's own account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.params import FromQuery
+from litestar.response import Redirect, Template
+
+from shop import i18n
+from shop.accounts.controllers import LOGIN_RATE_LIMIT
+from shop.accounts.principal import Principal
+from shop.accounts.services import AuthService, UserService, principal_for_household, principal_for_user
+from shop.errors import N_, DomainError
+from shop.web.auth import PUBLIC, optional_principal, requires_user, session_payload
+from shop.web.deps import Actor, DbSession, Hasher
+from shop.web.forms import form_error, notify, read_form
+
+
+def home_for(principal: Principal) -> str:
+    if principal.kind == "household":
+        return "/household"
+    if principal.is_admin:
+        return "/admin/villages"
+    if principal.is_secretary:
+        return "/village"
+    return "/account"
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only local paths: a login link must not bounce a villager to another site."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+@get("/", opt=PUBLIC, name="home")
+async def front_door(request: Request[Any, Any, Any]) -> Template | Redirect:
+    principal = await optional_principal(request)
+    if principal is not None:
+        return Redirect(home_for(principal), status_code=303)
+    return Template("home.html", context={"user": None})
+
+
+@get("/login", opt=PUBLIC, name="login")
+async def login_page(request: Request[Any, Any, Any], next: FromQuery[str | None] = None) -> Template:
+    return Template("accounts/login.html", context={"values": {}, "errors": {}, "next": next or "", "user": None})
+
+
+@post("/login", opt=PUBLIC, middleware=[LOGIN_RATE_LIMIT.middleware])
+async def login_submit(request: Request[Any, Any, Any], db_session: DbSession, hasher: Hasher) -> Template | Redirect:
+    form = await read_form(request)
+    next_path = str(form.get("next") or "")
+    try:
+        user = await AuthService(db_session, hasher).authenticate_user(
+            str(form.get("username") or ""), str(form.get("password") or "")
+        )
+    except DomainError as exc:
+        values = {"username": str(form.get("username") or "")}
+        return form_error("accounts/login.html", exc, form=values, next=next_path, user=None)
+    principal = principal_for_user(user)
+    request.set_session(session_payload(principal))
+    return Redirect(safe_next(next_path, home_for(principal)), status_code=303)
+
+
+@get("/household/login", opt=PUBLIC, name="household_login")
+async def household_login_page(code: FromQuery[str | None] = None, next: FromQuery[str | None] = None) -> Template:
+    return Template(
+        "accounts/household_login.html",
+        context={"values": {"code": code or ""}, "errors": {}, "next": next or "", "user": None},
+    )
+
+
+@post("/household/login", opt=PUBLIC, middleware=[LOGIN_RATE_LIMIT.middleware])
+async def household_login_submit(
+    request: Request[Any, Any, Any], db_session: DbSession, hasher: Hasher
+) -> Template | Redirect:
+    form = await read_form(request)
+    code = str(form.get("code") or "")
+    next_path = str(form.get("next") or "")
+    try:
+        household = await AuthService(db_session, hasher).authenticate_household(code, str(form.get("pin") or ""))
+    except DomainError as exc:
+        return form_error("accounts/household_login.html", exc, form={"code": code}, next=next_path, user=None)
+    principal = principal_for_household(household)
+    request.set_session(session_payload(principal))
+    return Redirect(safe_next(next_path, "/household"), status_code=303)
+
+
+@post("/logout", opt=PUBLIC)
+async def logout(request: Request[Any, Any, Any]) -> Redirect:
+    was_household = str(request.session.get("p", "")).startswith("h:")
+    request.clear_session()
+    return Redirect("/household/login" if was_household else "/login", status_code=303)
+
+
+@get("/account", guards=[requires_user], name="account")
+async def account_page(actor: Actor, db_session: DbSession) -> Template:
+    user = await UserService(session=db_session).get_for(actor, actor.id)
+    return Template("accounts/account.html", context={"account": user, "values": {}, "errors": {}, "user": actor})
+
+
+@post("/account/password", guards=[requires_user])
+async def change_password(
+    request: Request[Any, Any, Any], actor: Actor, db_session: DbSession, hasher: Hasher
+) -> Template | Redirect:
+    form = await read_form(request)
+    users = UserService(session=db_session)
+    account = await users.get_for(actor, actor.id)
+    try:
+        await AuthService(db_session, hasher).authenticate_user(account.username, str(form.get("current") or ""))
+        await users.set_password(actor, hasher, actor.id, str(form.get("password") or ""))
+    except DomainError as exc:
+        return form_error("accounts/account.html", exc, db_session, account=account, user=actor)
+    notify(request, i18n.gettext_(N_("Your password was changed.")))
+    return Redirect("/account", status_code=303)
+
+
+ROUTES = [
+    front_door,
+    login_page,
+    login_submit,
+    household_login_page,
+    household_login_submit,
+    logout,
+    account_page,
+    change_password,
+]

@@ -1,0 +1,56 @@
+"""JSON shapes for logins, tokens and users."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+from shop.accounts.models import User
+
+
+class TokenRequest(msgspec.Struct, forbid_unknown_fields=True):
+    username: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class HouseholdTokenRequest(msgspec.Struct, forbid_unknown_fields=True):
+    household_code: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+    pin: Annotated[str, msgspec.Meta(min_length=1, max_length=12)]
+
+
+class TokenOut(msgspec.Struct):
+    access_token: str
+    expires_at: datetime
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the scheme name, not a secret
+
+
+class UserIn(msgspec.Struct, forbid_unknown_fields=True):
+    username: Annotated[str, msgspec.Meta(min_length=3, max_length=64)]
+    password: Annotated[str, msgspec.Meta(min_length=8, max_length=200)]
+    role: Literal["admin", "secretary", "trainee"]
+    village_id: int | None = None
+    display_name: Annotated[str, msgspec.Meta(max_length=50)] = ""
+    phone: Annotated[str, msgspec.Meta(max_length=20)] = ""
+
+
+class UserOut(msgspec.Struct):
+    id: int
+    username: str
+    display_name: str
+    role: str
+    village_id: int | None
+    active: bool
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        return cls(user.id, user.username, user.display_name, user.role, user.village_id, user.active)
+
+
+class MeOut(msgspec.Struct):
+    kind: str
+    id: int
+    role: str
+    village_id: int | None
+    name: str

@@ -1,0 +1,94 @@
+"""Server-side web sessions in the database (advanced-alchemy's backend), with three changes:
+
+- a new session id at every login (the login sets ``ROTATE``), so a planted id never becomes a login;
+- anonymous visitors get no session row and no cookie until something is stored for them;
+- an unchanged session is not written back on every page view (reads stay reads on SQLite).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
+from advanced_alchemy.extensions.litestar.session import SQLAlchemyAsyncSessionBackend
+from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie, MutableScopeHeaders
+from litestar.middleware.session.server_side import ServerSideSessionConfig
+from litestar.stores.base import Store
+from litestar.types import Empty, Message, ScopeSession
+from litestar.utils.dataclass import extract_dataclass_items
+
+from shop.accounts.models import WebSession
+from shop.timeutil import as_utc, utcnow
+
+ROTATE = "_rotate"
+_LOADED = "_shop_session_loaded"
+RENEW_AFTER = timedelta(hours=12)
+
+
+class ShopSessionBackend(SQLAlchemyAsyncSessionBackend):
+    def __init__(self, config: DatabaseSessionConfig) -> None:
+        assert config.alchemy is not None, "DatabaseSessionConfig needs the SQLAlchemy config"
+        super().__init__(config=config, alchemy_config=config.alchemy, model=config.model)
+
+    async def get(self, /, session_id: str, store: Store) -> bytes | None:
+        async with self.alchemy.get_session() as db_session:
+            db_session.info["readonly"] = True
+            row = await self._get_session_obj(db_session=db_session, session_id=session_id[:255])
+            if row is None or as_utc(row.expires_at) <= utcnow():
+                return None
+            return row.data
+
+    async def load_from_connection(self, connection: ASGIConnection) -> dict[str, Any]:
+        session_id = connection.cookies.get(self.config.key)
+        if not session_id:
+            return {}
+        async with self.alchemy.get_session() as db_session:
+            db_session.info["readonly"] = True
+            row = await self._get_session_obj(db_session=db_session, session_id=session_id[:255])
+        if row is None or as_utc(row.expires_at) <= utcnow():
+            return {}
+        connection.scope[_LOADED] = (session_id, row.data, as_utc(row.expires_at))  # type: ignore[literal-required]
+        return self.deserialize_data(row.data)
+
+    async def store_in_message(self, scope_session: ScopeSession, message: Message, connection: ASGIConnection) -> None:
+        scope = connection.scope
+        headers = MutableScopeHeaders.from_message(message)
+        cookie_params = dict(extract_dataclass_items(self.config, exclude_none=True, include=Cookie.__dict__.keys()))
+        cookie_id = connection.cookies.get(self.config.key)
+        store = self.config.get_store_from_app(scope["app"])
+
+        if scope_session is Empty or not scope_session:
+            if cookie_id:
+                await self.delete(cookie_id, store=store)
+                headers.add(
+                    "Set-Cookie",
+                    Cookie(value="null", key=self.config.key, expires=0, **cookie_params).to_header(header=""),
+                )
+            return
+
+        data = dict(scope_session)  # type: ignore[arg-type]
+        rotate = bool(data.pop(ROTATE, False))
+        serialised = self.serialize_data(data, scope)
+        loaded: tuple[str, bytes, datetime] | None = scope.get(_LOADED)  # type: ignore[assignment]
+
+        session_id = cookie_id if (cookie_id and loaded and loaded[0] == cookie_id) else None
+        if rotate or session_id is None:
+            if cookie_id:
+                await self.delete(cookie_id, store=store)
+            session_id = self.generate_session_id()
+        elif loaded and loaded[1] == serialised:
+            fresh_until = loaded[2] - timedelta(seconds=self.config.max_age) + RENEW_AFTER
+            if utcnow() < fresh_until:
+                return  # unchanged and recently renewed: nothing to write
+        await self.set(session_id=session_id, data=serialised, store=store)
+        headers.add("Set-Cookie", Cookie(value=session_id, key=self.config.key, **cookie_params).to_header(header=""))
+
+
+@dataclass
+class DatabaseSessionConfig(ServerSideSessionConfig):
+    alchemy: SQLAlchemyAsyncConfig | None = field(default=None)
+    model: type[WebSession] = field(default=WebSession)
+    _backend_class = ShopSessionBackend  # type: ignore[assignment]

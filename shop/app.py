@@ -1,0 +1,105 @@
+"""Wiring only: build the Litestar app from settings and list what each domain exports."""
+
+from __future__ import annotations
+
+from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
+from litestar import Litestar, Router
+from litestar.config.app import AppConfig
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import CacheControlHeader, State
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.flash import FlashConfig, FlashPlugin
+from litestar.static_files import create_static_files_router
+
+from shop.accounts import controllers as accounts_api
+from shop.accounts import pages as accounts_pages
+from shop.accounts.secrets import SecretHasher
+from shop.db import create_alchemy_config
+from shop.logs import AccessLogMiddleware, configure_logging
+from shop.ops.controllers import healthz
+from shop.settings import Settings
+from shop.villages import controllers as villages_api
+from shop.villages import pages as villages_pages
+from shop.web.auth import EXCLUDE_OPT, PUBLIC, BearerTokenMiddleware, TokenCache, build_session_auth
+from shop.web.deps import SHARED_DEPENDENCIES
+from shop.web.errors import EXCEPTION_HANDLERS
+from shop.web.middleware import LocaleMiddleware
+from shop.web.templating import STATIC_DIR, build_template_config
+
+API_CONTROLLERS = [
+    accounts_api.AuthController,
+    accounts_api.MeController,
+    accounts_api.UserController,
+    villages_api.VillageController,
+    villages_api.HouseholdController,
+]
+PAGE_ROUTES = [
+    *accounts_pages.ROUTES,
+    *villages_pages.ROUTES,
+]
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    configure_logging(settings.log_level)
+    alchemy = create_alchemy_config(settings)
+    template_config = build_template_config(settings)
+    session_auth = build_session_auth(settings, alchemy)
+
+    api = Router(
+        "/api/v1",
+        route_handlers=API_CONTROLLERS,
+        middleware=[DefineMiddleware(BearerTokenMiddleware, exclude_from_auth_key=EXCLUDE_OPT)],
+        security=[{"BearerToken": []}],
+    )
+    static = create_static_files_router(
+        "/static",
+        directories=[STATIC_DIR],
+        opt=PUBLIC,
+        cache_control=CacheControlHeader(max_age=31_536_000, public=True),
+        include_in_schema=False,
+    )
+
+    def outermost_middleware(app_config: AppConfig) -> AppConfig:
+        # Language first, so that even a refused login answers in the page's language.
+        app_config.middleware[:0] = [AccessLogMiddleware(), LocaleMiddleware(settings.cookie_secure)]
+        return app_config
+
+    return Litestar(
+        route_handlers=[api, static, healthz, *PAGE_ROUTES],
+        plugins=[SQLAlchemyPlugin(config=alchemy), FlashPlugin(FlashConfig(template_config=template_config))],
+        on_app_init=[session_auth.on_app_init, outermost_middleware],
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            exclude=["^/api/"],  # bearer tokens, not cookies: no cross-site forgery to fear there
+            cookie_name="shop_csrf",
+            cookie_secure=settings.cookie_secure,
+            cookie_httponly=True,
+            cookie_samesite="lax",
+        ),
+        template_config=template_config,
+        dependencies=SHARED_DEPENDENCIES,
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=OpenAPIConfig(
+            title="村播助农 Village livestream toolkit API",
+            version="1.0.0",
+            path="/schema",
+            render_plugins=[],
+            components=Components(
+                security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer")},
+            ),
+        ),
+        request_max_body_size=settings.max_body_bytes,
+        state=State(
+            {
+                "settings": settings,
+                "alchemy_config": alchemy,
+                "hasher": SecretHasher(settings),
+                "token_cache": TokenCache(),
+            }
+        ),
+        logging_config=None,
+        debug=settings.debug,
+    )

@@ -1,0 +1,143 @@
+"""The one place that builds the database configuration: engine, sessions, SQLite's rules, Alembic.
+
+SQLite is the embedded default. It allows one writer at a time, so a transaction that may write starts
+with ``BEGIN IMMEDIATE`` (it waits for the write lock up front instead of failing with "database is
+locked" when a read turns into a write). Requests that cannot write (GET/HEAD) run in deferred, read-only
+transactions beside the writer. PostgreSQL needs none of this.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from advanced_alchemy.extensions.litestar import (
+    AlembicAsyncConfig,
+    AsyncSessionConfig,
+    SQLAlchemyAsyncConfig,
+)
+from litestar.datastructures import State
+from litestar.types import Scope
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.orm import Session
+
+from shop.settings import Settings
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+READONLY_OPTION = "shop_readonly"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+_readonly_engines: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
+def _readonly_variant(engine: Engine) -> Engine:
+    variant = _readonly_engines.get(engine)
+    if variant is None:
+        variant = engine.execution_options(**{READONLY_OPTION: True})
+        _readonly_engines[engine] = variant
+    return variant
+
+
+class ShopSession(Session):
+    """A session that, once marked ``info["readonly"]``, opens deferred (non-locking) transactions."""
+
+    def get_bind(self, mapper: Any = None, clause: Any = None, bind: Any = None, **kw: Any) -> Any:
+        engine = super().get_bind(mapper=mapper, clause=clause, bind=bind, **kw)
+        if self.info.get("readonly") and isinstance(engine, Engine):
+            return _readonly_variant(engine)
+        return engine
+
+
+def _install_sqlite_rules(engine: AsyncEngine) -> None:
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let us issue BEGIN ourselves (the driver's implicit BEGIN is always DEFERRED).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        readonly = conn.get_execution_options().get(READONLY_OPTION, False)
+        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    if settings.is_sqlite:
+        db_path = Path(settings.database_url.split("///", 1)[1])
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(settings.database_url, pool_size=8, max_overflow=8)
+        _install_sqlite_rules(engine)
+        return engine
+    return create_async_engine(settings.database_url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def create_alchemy_config(settings: Settings, engine: AsyncEngine | None = None) -> SQLAlchemyAsyncConfig:
+    return SQLAlchemyAsyncConfig(
+        engine_instance=engine or create_engine(settings),
+        session_config=AsyncSessionConfig(expire_on_commit=False, sync_session_class=ShopSession),
+        # The request's session is committed by ``provide_db_session`` below, before the answer is sent,
+        # so a failed commit becomes an error answer instead of a false success.
+        session_dependency_key="db_session_unmanaged",
+        alembic_config=AlembicAsyncConfig(
+            script_location=str(MIGRATIONS_DIR),
+            version_table_name="alembic_version",
+            render_as_batch=True,
+            compare_type=not settings.is_sqlite,  # SQLite reflects GUID as NUMERIC: false alarms
+        ),
+        create_all=False,
+    )
+
+
+async def provide_db_session(state: State, scope: Scope) -> AsyncGenerator[AsyncSession, None]:
+    """The request's unit of work: commit when the handler succeeded, roll back when it raised."""
+    config: SQLAlchemyAsyncConfig = state["alchemy_config"]
+    session = config.provide_session(state, scope)
+    if scope.get("method") in SAFE_METHODS:
+        session.info["readonly"] = True
+    try:
+        yield session
+    except BaseException:
+        await session.rollback()
+        raise
+    if session.info.pop("rollback", False):
+        await session.rollback()
+    elif session.in_transaction():
+        await session.commit()
+
+
+def mark_for_rollback(session: AsyncSession) -> None:
+    """A page answered a form error after partial work: throw the work away instead of committing it."""
+    session.info["rollback"] = True
+
+
+@asynccontextmanager
+async def unit_of_work(config: SQLAlchemyAsyncConfig) -> AsyncIterator[AsyncSession]:
+    """A session for work outside requests (CLI, scheduler jobs): commit on success, roll back on error."""
+    async with config.get_session() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+@asynccontextmanager
+async def read_session(config: SQLAlchemyAsyncConfig) -> AsyncIterator[AsyncSession]:
+    """A read-only session outside requests; never takes SQLite's write lock."""
+    async with config.get_session() as session:
+        session.info["readonly"] = True
+        yield session

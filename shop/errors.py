@@ -1,0 +1,65 @@
+"""Domain errors: services raise them, the API answers them as JSON and the pages in the page's language.
+
+Messages are English msgids marked with ``N_`` and translated at the edge (see ``shop.i18n``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def N_(message: str) -> str:
+    return message
+
+
+class DomainError(Exception):
+    status_code = 400
+    default_message = N_("The request could not be carried out.")
+
+    def __init__(self, message: str | None = None, *, field: str | None = None, **params: Any) -> None:
+        self.message = message or self.default_message
+        self.field = field
+        self.params = params
+        super().__init__(self.render())
+
+    def render(self, translate: Any = None) -> str:
+        text = translate(self.message) if translate else self.message
+        return text % self.params if self.params else text
+
+
+class InvalidInput(DomainError):
+    """Bad input: names the field that is wrong."""
+
+    status_code = 400
+
+    def __init__(self, field: str, message: str, **params: Any) -> None:
+        super().__init__(message, field=field, **params)
+
+
+class NotFound(DomainError):
+    status_code = 404
+    default_message = N_("Not found.")
+
+
+class PermissionDenied(DomainError):
+    status_code = 403
+    default_message = N_("You are not allowed to do this.")
+
+
+class Conflict(DomainError):
+    status_code = 409
+    default_message = N_("This clashes with the current state.")
+
+
+class Unprocessable(DomainError):
+    status_code = 422
+
+
+class TooLarge(DomainError):
+    status_code = 413
+    default_message = N_("The file is too large.")
+
+
+class AuthenticationFailed(DomainError):
+    status_code = 401
+    default_message = N_("Wrong name or password, or the account is locked for a while after repeated mistakes.")

@@ -1,0 +1,77 @@
+"""Structured logs: one JSON object per line, and never a buyer's phone, address or a request body.
+
+The request log records method, path (no query string: searches may hold phone numbers), status and
+duration. Other lines pass through ``scrub_digits`` as a last guard against a stray phone number.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from shop.privacy import scrub_digits
+
+access_log = logging.getLogger("shop.access")
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": scrub_digits(record.getMessage()),
+        }
+        extra = getattr(record, "fields", None)
+        if isinstance(extra, dict):
+            entry.update(extra)
+        if record.exc_info:
+            entry["exc"] = scrub_digits(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(level: str = "INFO") -> None:
+    root = logging.getLogger()
+    if any(getattr(h, "_shop", False) for h in root.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    handler._shop = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level)
+    # SQL echo and driver chatter would carry parameters; keep them quiet.
+    for noisy in ("sqlalchemy", "aiosqlite", "asyncpg", "apscheduler.executors", "granian.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+class AccessLogMiddleware(ASGIMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        started = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await next_app(scope, receive, send_wrapper)
+        finally:
+            if access_log.isEnabledFor(logging.INFO):
+                access_log.info(
+                    "request",
+                    extra={
+                        "fields": {
+                            "method": scope.get("method"),
+                            "path": scope.get("path"),
+                            "status": status,
+                            "ms": round((time.perf_counter() - started) * 1000, 1),
+                        }
+                    },
+                )

@@ -1,0 +1,1 @@
+"""Operations: health, backups and the scheduler lease."""

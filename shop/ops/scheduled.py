@@ -1,0 +1,39 @@
+"""Operations jobs: nightly SQLite backup and expired web-session cleanup."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy import delete
+
+from shop.accounts.models import ApiToken, WebSession
+from shop.db import unit_of_work
+from shop.ops.backup import nightly_backup
+from shop.scheduling import JobContext, ScheduledJob
+from shop.timeutil import local_today, utcnow
+
+log = logging.getLogger("shop.ops")
+
+
+async def backup_database(ctx: JobContext) -> str | None:
+    """Once per Beijing day: skip when today's copy exists already (so a re-run does nothing)."""
+    today = local_today(ctx.now).strftime("%Y%m%d")
+    if any(ctx.settings.backup_dir.glob(f"shop-{today}-*.db")):
+        return None
+    path = await asyncio.to_thread(nightly_backup, ctx.settings, now=ctx.now.replace(tzinfo=None))
+    log.info("backup written", extra={"fields": {"file": path.name}})
+    return str(path)
+
+
+async def purge_expired_sessions(ctx: JobContext) -> int:
+    async with unit_of_work(ctx.alchemy) as session:
+        sessions = await session.execute(delete(WebSession).where(WebSession.expires_at <= ctx.now))
+        tokens = await session.execute(delete(ApiToken).where(ApiToken.expires_at <= utcnow()))
+    return int(sessions.rowcount or 0) + int(tokens.rowcount or 0)
+
+
+JOBS = [
+    ScheduledJob("ops.backup_database", backup_database, daily_at="03:30", sqlite_only=True),
+    ScheduledJob("ops.purge_expired_sessions", purge_expired_sessions, daily_at="04:10"),
+]

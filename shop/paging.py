@@ -1,0 +1,38 @@
+"""Paging for list calls: ``limit``/``offset`` in, ``{items, total}`` out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Generic, TypeVar
+
+import msgspec
+from advanced_alchemy.filters import LimitOffset
+from litestar.params import Parameter
+
+T = TypeVar("T")
+
+MAX_LIMIT = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Paging:
+    limit: int = 50
+    offset: int = 0
+
+    @property
+    def filter(self) -> LimitOffset:
+        return LimitOffset(limit=self.limit, offset=self.offset)
+
+
+def provide_paging(
+    limit: Annotated[int, Parameter(ge=1, le=MAX_LIMIT, description="page size")] = 50,
+    offset: Annotated[int, Parameter(ge=0, description="rows to skip")] = 0,
+) -> Paging:
+    return Paging(limit=limit, offset=offset)
+
+
+class Page(msgspec.Struct, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int

@@ -1,0 +1,94 @@
+"""Settings read from the environment once, at start-up, and passed into ``create_app(settings)``."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _read_or_create_secret(path: Path) -> str:
+    """The secret key lives in a file beside the data, never in the database."""
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    # O_EXCL: two processes starting together must agree on one key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="utf-8").strip()
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(value)
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    secret_key: str
+    var_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    cookie_secure: bool = False
+    debug: bool = False
+    log_level: str = "INFO"
+    # argon2id cost; tests lower it, production keeps RFC 9106's second recommendation.
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    argon2_parallelism: int = 1
+    session_max_age: int = 60 * 60 * 24 * 14
+    api_token_ttl: int = 60 * 60 * 24 * 30
+    max_body_bytes: int = 10 * 1024 * 1024
+    login_rate_limit_per_minute: int = 30
+    backup_keep: int = 14
+    templates_dir: Path = field(default=PROJECT_ROOT / "templates")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def media_dir(self) -> Path:
+        return self.var_dir / "media"
+
+    @property
+    def backup_dir(self) -> Path:
+        return self.var_dir / "backups"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
+        env = dict(os.environ if env is None else env)
+        var_dir = Path(env.get("SHOP_VAR_DIR") or PROJECT_ROOT / "var").resolve()
+        database_url = env.get("SHOP_DATABASE_URL") or f"sqlite+aiosqlite:///{var_dir / 'shop.db'}"
+        secret_key = env.get("SHOP_SECRET_KEY") or _read_or_create_secret(var_dir / "secret_key")
+        values: dict[str, object] = {
+            "database_url": normalise_database_url(database_url),
+            "secret_key": secret_key,
+            "var_dir": var_dir,
+            "host": env.get("SHOP_HOST", "127.0.0.1"),
+            "port": int(env.get("SHOP_PORT", "8000")),
+            "workers": int(env.get("SHOP_WORKERS", "1")),
+            "cookie_secure": _flag(env.get("SHOP_COOKIE_SECURE")),
+            "debug": _flag(env.get("SHOP_DEBUG")),
+            "log_level": env.get("SHOP_LOG_LEVEL", "INFO").upper(),
+        }
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the plain URLs people paste (postgresql://, sqlite:///) and pick the async drivers."""
+    if url.startswith(("postgres://", "postgresql://")):
+        return "postgresql+asyncpg://" + url.split("://", 1)[1]
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
+    return url

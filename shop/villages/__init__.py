@@ -1,0 +1,1 @@
+"""Villages and the households that live in them."""

@@ -1,0 +1,1 @@
+"""The web edge shared by every domain: templates, languages, authentication, errors, forms."""

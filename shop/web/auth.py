@@ -1,0 +1,168 @@
+"""Authentication at the edge: session cookies for pages, bearer tokens for the API, and guards.
+
+Pages use Litestar's ``SessionAuth`` over database-backed server-side sessions; the JSON API under
+``/api/v1`` uses revocable, expiring bearer tokens. Both produce a :class:`Principal` in
+``request.user``; what a principal may reach is decided again in the services.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from typing import Any
+
+from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware.authentication import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.security.session_auth import SessionAuth
+
+from shop.accounts.principal import Principal
+from shop.accounts.services import AuthService
+from shop.accounts.sessions import ROTATE, DatabaseSessionConfig
+from shop.db import read_session
+from shop.settings import Settings
+
+SESSION_KEY = "p"
+EXCLUDE_OPT = "exclude_from_auth"
+PUBLIC = {EXCLUDE_OPT: True}
+
+
+def session_payload(principal: Principal) -> dict[str, Any]:
+    """What a login stores: who, plus the flag that makes the session backend issue a new id."""
+    return {SESSION_KEY: f"{principal.kind[0]}:{principal.id}", ROTATE: True}
+
+
+def _parse_session(session: dict[str, Any]) -> tuple[str, int] | None:
+    raw = session.get(SESSION_KEY)
+    if not isinstance(raw, str) or ":" not in raw:
+        return None
+    kind, _, ident = raw.partition(":")
+    if kind not in ("u", "h") or not ident.isdigit():
+        return None
+    return ("user" if kind == "u" else "household"), int(ident)
+
+
+async def principal_from_session(session: dict[str, Any], connection: ASGIConnection) -> Principal | None:
+    parsed = _parse_session(session)
+    if parsed is None:
+        return None
+    config: SQLAlchemyAsyncConfig = connection.app.state.alchemy_config
+    async with read_session(config) as db_session:
+        return await AuthService(db_session, connection.app.state.hasher).load_principal(*parsed)
+
+
+async def optional_principal(connection: ASGIConnection) -> Principal | None:
+    """For public pages that adapt when someone is logged in (they skip the auth middleware)."""
+    user = connection.scope.get("user")
+    if isinstance(user, Principal):
+        return user
+    session = connection.scope.get("session")
+    if not isinstance(session, dict):
+        return None
+    return await principal_from_session(session, connection)
+
+
+def build_session_auth(settings: Settings, alchemy: SQLAlchemyAsyncConfig) -> SessionAuth:
+    session_config = DatabaseSessionConfig(
+        alchemy=alchemy,
+        key="shop_session",
+        max_age=settings.session_max_age,
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+        exclude=["^/api/", "^/static/", "^/media/", "^/healthz", "^/schema"],
+    )
+    return SessionAuth[Principal, Any](
+        retrieve_user_handler=principal_from_session,
+        session_backend_config=session_config,
+        exclude=["^/api/", "^/static/", "^/media/", "^/healthz", "^/schema"],
+        exclude_opt_key=EXCLUDE_OPT,
+    )
+
+
+class TokenCache:
+    """Token → principal for a few seconds, so a burst of API calls does not look each token up each time.
+
+    A revocation in this process drops the entry at once; another process honours it within ``ttl``.
+    """
+
+    def __init__(self, ttl: float = 5.0, size: int = 4096) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._entries: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
+
+    def get(self, token: str) -> Principal | None:
+        entry = self._entries.get(token)
+        if entry is None:
+            return None
+        if entry[0] < time.monotonic():
+            self._entries.pop(token, None)
+            return None
+        return entry[1]
+
+    def put(self, token: str, principal: Principal, expires_at_epoch: float) -> None:
+        deadline = min(time.monotonic() + self.ttl, time.monotonic() + max(0.0, expires_at_epoch - time.time()))
+        self._entries[token] = (deadline, principal)
+        self._entries.move_to_end(token)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    def drop(self, token: str) -> None:
+        self._entries.pop(token, None)
+
+
+def bearer_token(connection: ASGIConnection) -> str | None:
+    header = connection.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
+    """Authenticates ``/api/v1`` calls by their ``Authorization: Bearer`` token."""
+
+    async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
+        token = bearer_token(connection)
+        if token is None:
+            raise NotAuthorizedException("a bearer token is required (POST /api/v1/auth/token)")
+        cache: TokenCache = connection.app.state.token_cache
+        principal = cache.get(token)
+        if principal is None:
+            config: SQLAlchemyAsyncConfig = connection.app.state.alchemy_config
+            async with read_session(config) as db_session:
+                found = await AuthService(db_session, connection.app.state.hasher).principal_for_token(token)
+            if found is None:
+                raise NotAuthorizedException("the token is unknown, expired or revoked")
+            principal, expires_at = found
+            cache.put(token, principal, expires_at.timestamp())
+        return AuthenticationResult(user=principal, auth=token)
+
+
+def _principal(connection: ASGIConnection) -> Principal:
+    user = connection.scope.get("user")
+    if not isinstance(user, Principal):
+        raise NotAuthorizedException()
+    return user
+
+
+def requires_staff(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    if not _principal(connection).is_staff:
+        raise PermissionDeniedException("staff only")
+
+
+def requires_admin(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    if not _principal(connection).is_admin:
+        raise PermissionDeniedException("county operators only")
+
+
+def requires_user(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    if _principal(connection).kind != "user":
+        raise PermissionDeniedException("staff and trainees only")
+
+
+def requires_household(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    if _principal(connection).kind != "household":
+        raise PermissionDeniedException("households only")

@@ -1,0 +1,143 @@
+"""Turning exceptions into answers: JSON with a ``detail`` under ``/api/``, a page in the page's language
+elsewhere. Bad input is a 4xx that names the field; a 500 says nothing about the insides."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from shop import i18n
+from shop.errors import N_, DomainError
+
+log = logging.getLogger("shop.errors")
+
+TITLES = {
+    400: N_("That did not work"),
+    401: N_("Please log in"),
+    403: N_("Not allowed"),
+    404: N_("Page not found"),
+    405: N_("Not allowed"),
+    409: N_("That clashes with something"),
+    413: N_("The file is too large"),
+    422: N_("That could not be accepted"),
+    429: N_("Too many attempts"),
+    500: N_("Something went wrong on our side"),
+    503: N_("Busy, please try again"),
+}
+MESSAGES = {
+    401: N_("Please log in first."),
+    403: N_("You are not allowed to open this page."),
+    404: N_("This page does not exist, or it is not yours to see."),
+    405: N_("This address does not accept that kind of request."),
+    413: N_("The file is too large."),
+    429: N_("Too many attempts. Please wait a minute and try again."),
+    500: N_("The error has been recorded. Please try again in a moment."),
+    503: N_("The system is busy. Please try again in a moment."),
+}
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path.startswith("/schema")
+
+
+def _json(status: int, detail: str, **extra: Any) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {"status_code": status, "detail": detail}
+    body.update({k: v for k, v in extra.items() if v is not None})
+    headers = {"Retry-After": "1"} if status == 503 else None
+    return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
+
+
+def error_page(request: Request, status: int, message: str | None = None) -> Template:
+    title = i18n.translate(TITLES.get(status, TITLES[400]))
+    text = message or i18n.translate(MESSAGES.get(status, TITLES[400]))
+    return Template(
+        template_name="errors/error.html",
+        context={"status": status, "title": title, "message": text, "user": request.scope.get("user")},
+        status_code=status,
+    )
+
+
+def login_redirect(request: Request) -> Redirect:
+    path = request.url.path
+    target = "/household/login" if path == "/household" or path.startswith("/household/") else "/login"
+    return Redirect(f"{target}?next={quote(path)}", status_code=303)
+
+
+def domain_error_handler(request: Request, exc: DomainError) -> Response:
+    message = exc.render(i18n.translate)
+    if is_api(request):
+        return _json(exc.status_code, message, field=exc.field)
+    return error_page(request, exc.status_code, message)
+
+
+def http_exception_handler(request: Request, exc: HTTPException) -> Response:
+    status = exc.status_code
+    if is_api(request):
+        if isinstance(exc, ValidationException):
+            return _json(status, _validation_detail(exc), extra=exc.extra)
+        return _json(status, exc.detail or i18n.translate(MESSAGES.get(status, TITLES[400])))
+    if isinstance(exc, NotAuthorizedException):
+        return login_redirect(request)
+    if isinstance(exc, ValidationException):
+        return error_page(request, 400, _validation_detail(exc))
+    if isinstance(exc, PermissionDeniedException) and "csrf" in (exc.detail or "").lower():
+        return error_page(request, 403, i18n.translate(N_("The form expired. Please go back, reload and try again.")))
+    return error_page(request, status)
+
+
+def _validation_detail(exc: ValidationException) -> str:
+    """Name the fields that are wrong: 'price_fen: Expected `int`, got `str`'."""
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    parts = []
+    for item in extra:
+        if isinstance(item, dict):
+            key = item.get("key") or item.get("source") or ""
+            parts.append(f"{key}: {item.get('message', '')}".strip(": "))
+    return "; ".join(parts) or (exc.detail or "invalid input")
+
+
+def integrity_error_handler(request: Request, exc: IntegrityError) -> Response:
+    # A uniqueness or constraint race the service could not see coming: the state changed under us.
+    log.warning("integrity error on %s %s: %s", request.method, request.url.path, type(exc.orig).__name__)
+    message = i18n.translate(N_("This clashes with a change made at the same moment. Please reload and try again."))
+    if is_api(request):
+        return _json(409, message)
+    return error_page(request, 409, message)
+
+
+def operational_error_handler(request: Request, exc: OperationalError) -> Response:
+    text = str(exc.orig).lower()
+    if "locked" in text or "busy" in text or "could not serialize" in text or "deadlock" in text:
+        log.warning("database busy on %s %s", request.method, request.url.path)
+        if is_api(request):
+            return _json(503, i18n.translate(MESSAGES[503]))
+        return error_page(request, 503)
+    return internal_error_handler(request, exc)
+
+
+def internal_error_handler(request: Request, exc: Exception) -> Response:
+    log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path, exc_info=exc)
+    if is_api(request):
+        return _json(HTTP_500_INTERNAL_SERVER_ERROR, "internal server error")
+    return error_page(request, HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    DomainError: domain_error_handler,
+    HTTPException: http_exception_handler,
+    IntegrityError: integrity_error_handler,
+    OperationalError: operational_error_handler,
+    Exception: internal_error_handler,
+}
