@@ -1,0 +1,1 @@
+"""The village's goods: products, lots pooled from households, photos, public pages, spreadsheet import."""

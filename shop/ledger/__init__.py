@@ -1,0 +1,1 @@
+"""Crediting households: the append-only ledger, fee policy, payouts, earnings, transparency."""

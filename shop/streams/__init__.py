@@ -1,0 +1,1 @@
+"""Livestreams: planning with guests and a lineup, the run-of-show, the live board, reminders, calendars."""

@@ -1,0 +1,1 @@
+"""Training: e-commerce courses for trainee cohorts, classes and attendance, certificates."""
