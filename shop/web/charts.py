@@ -1,0 +1,175 @@
+"""Bar charts as small inline SVG: no JavaScript, no fonts or stylesheets to fetch, sharp in print."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+BAR_FILL = "#c8811a"
+HIGHLIGHT_FILL = "#a8322d"
+TEXT_FILL = "#222"
+MUTED_FILL = "#666"
+GRID_STROKE = "#d6cbbb"
+AXIS_STROKE = "#999"
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    label: str
+    value: int
+    highlight: bool = False
+
+
+def bar_chart(
+    bars: Sequence[Bar],
+    *,
+    title: str,
+    value_label: Callable[[int], str] = str,
+    width: int = 640,
+    height: int = 220,
+    empty_label: str = "暂无数据",
+) -> Markup:
+    """An SVG bar chart that scales to its container's width (``width``/``height`` only set the aspect ratio).
+
+    ``value_label`` turns a value into text (``shop.money.format_fen`` for fen). Values are written on
+    the bars when every one fits above its bar; otherwise the top gridline carries the scale. Negative
+    values (a month of refunds) hang below the zero line. ``empty_label`` is shown when there is nothing
+    to draw, so pass it translated.
+    """
+    bars = list(bars)
+    n = len(bars)
+    # Text is sized against the viewBox: 640 wide shrinks to ~343 px on a 375 px phone, and 1/30 of
+    # the width is then still ~11 px.
+    fs = max(12, round(width / 30))
+    row = round(fs * 1.4)
+    pad = round(fs * 0.4)
+    slot = (width - 2 * pad) / n if n else 0.0
+    bar_w = slot * 0.72
+
+    values = [bar.value for bar in bars]
+    hi = max([0, *values])
+    lo = min([0, *values])
+    top = _nice_ceiling(hi)
+    bottom = -_nice_ceiling(-lo)
+    span = top - bottom
+    value_texts = [value_label(v) for v in values]
+    show_values = n > 0 and max(_text_width(t, fs) for t in value_texts) <= slot * 0.98
+
+    plot_top = row
+    plot_bottom = height - row - (row if bottom < 0 else 0)
+    plot_h = plot_bottom - plot_top
+
+    def y_of(value: int) -> float:
+        # A zero span (no data, or all zeros) would divide by zero: everything sits on the baseline.
+        return plot_top + (top - value) / span * plot_h if span else float(plot_bottom)
+
+    zero_y = y_of(0)
+    desc = "; ".join(f"{bar.label}: {text}" for bar, text in zip(bars, value_texts, strict=True)) or empty_label
+    chart_id = "chart-" + hashlib.blake2s(f"{title}\0{desc}".encode(), digest_size=4).hexdigest()
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img"'
+        f' aria-labelledby="{chart_id}-t {chart_id}-d" class="chart" font-family="sans-serif" font-size="{fs}">',
+        f'<title id="{chart_id}-t">{escape(title)}</title><desc id="{chart_id}-d">{escape(desc)}</desc>',
+    ]
+
+    if not show_values and top > 0:
+        parts.append(_hline(pad, width - pad, plot_top, GRID_STROKE))
+        parts.append(_text(pad, plot_top - fs * 0.3, value_label(top), MUTED_FILL, anchor="start"))
+    if not show_values and bottom < 0:
+        parts.append(_hline(pad, width - pad, plot_bottom, GRID_STROKE))
+        parts.append(_text(pad, plot_bottom + fs, value_label(bottom), MUTED_FILL, anchor="start"))
+    parts.append(_hline(pad, width - pad, zero_y, AXIS_STROKE))
+
+    rects = []
+    for i, bar in enumerate(bars):
+        if bar.value == 0 or not span:
+            continue
+        bar_y = y_of(bar.value)
+        y0, y1 = sorted((bar_y, zero_y))
+        fill = f' fill="{HIGHLIGHT_FILL}"' if bar.highlight else ""
+        rects.append(
+            f'<rect x="{_n(pad + i * slot + (slot - bar_w) / 2)}" y="{_n(y0)}" width="{_n(bar_w)}"'
+            f' height="{_n(y1 - y0)}"{fill}><title>{escape(bar.label)}: {escape(value_texts[i])}</title></rect>'
+        )
+    if rects:
+        parts.append(f'<g fill="{BAR_FILL}">{"".join(rects)}</g>')
+
+    if show_values:
+        labels = []
+        for i, (bar, text) in enumerate(zip(bars, value_texts, strict=True)):
+            cx = pad + (i + 0.5) * slot
+            ty = y_of(bar.value) + fs if bar.value < 0 else y_of(bar.value) - fs * 0.3
+            labels.append(f'<text x="{_n(cx)}" y="{_n(ty)}">{escape(text)}</text>')
+        parts.append(f'<g fill="{TEXT_FILL}" text-anchor="middle">{"".join(labels)}</g>')
+    elif not span:
+        parts.append(_text(width / 2, (plot_top + plot_bottom) / 2, empty_label, MUTED_FILL))
+
+    if n:
+        parts.append(_axis_labels(bars, slot=slot, pad=pad, fs=fs, width=width, baseline=height - fs * 0.35))
+    parts.append("</svg>")
+    # Every piece of caller text above went through escape(); the rest is our own markup.
+    return Markup("".join(parts))  # noqa: S704
+
+
+def _axis_labels(bars: Sequence[Bar], *, slot: float, pad: int, fs: int, width: int, baseline: float) -> str:
+    """Category labels under the bars, every ``step``-th one when they would otherwise overlap."""
+    cap = max(slot * 0.95, width / 5)
+    texts = [_truncate(bar.label, cap, fs) for bar in bars]
+    widest = max(_text_width(t, fs) for t in texts)
+    step = max(1, math.ceil((widest + fs * 0.5) / slot))
+    labels = []
+    for i in range(0, len(bars), step):
+        half = _text_width(texts[i], fs) / 2
+        # Keep the first and last labels inside the viewBox rather than clipped at the edge.
+        cx = min(max(pad + (i + 0.5) * slot, half + 2), width - half - 2)
+        labels.append(f'<text x="{_n(cx)}" y="{_n(baseline)}">{escape(texts[i])}</text>')
+    return f'<g fill="{MUTED_FILL}" text-anchor="middle">{"".join(labels)}</g>'
+
+
+def _nice_ceiling(value: int) -> int:
+    """The smallest 1, 2 or 5 × 10ⁿ at or above ``value``, so the scale reads as a round number."""
+    if value <= 0:
+        return 0
+    magnitude = 10 ** (len(str(value)) - 1)
+    for factor in (1, 2, 5, 10):
+        if factor * magnitude >= value:
+            return factor * magnitude
+    raise AssertionError("unreachable: 10 × magnitude always exceeds value")  # pragma: no cover
+
+
+def _text_width(text: str, fs: float) -> float:
+    """An estimate without font metrics: CJK glyphs are about 1 em wide, Latin and digits about 0.6 em."""
+    return sum(fs if unicodedata.east_asian_width(ch) in "WF" else fs * 0.6 for ch in text)
+
+
+def _truncate(text: str, max_width: float, fs: float) -> str:
+    if _text_width(text, fs) <= max_width:
+        return text
+    room = max_width - fs  # the ellipsis
+    kept = []
+    for ch in text:
+        room -= _text_width(ch, fs)
+        if room < 0:
+            break
+        kept.append(ch)
+    return "".join(kept) + "…"
+
+
+def _hline(x0: float, x1: float, y: float, stroke: str) -> str:
+    return f'<path d="M{_n(x0)} {_n(y)}H{_n(x1)}" stroke="{stroke}"/>'
+
+
+def _text(x: float, y: float, text: str, fill: str, *, anchor: str = "middle") -> str:
+    return f'<text x="{_n(x)}" y="{_n(y)}" fill="{fill}" text-anchor="{anchor}">{escape(text)}</text>'
+
+
+def _n(value: float) -> str:
+    """Coordinates to one decimal without trailing zeros: the SVG stays small."""
+    text = f"{value:.1f}".removesuffix(".0")
+    return "0" if text == "-0" else text
