@@ -25,7 +25,7 @@ from shop.villages import pages as villages_pages
 from shop.web.auth import EXCLUDE_OPT, PUBLIC, BearerTokenMiddleware, TokenCache, build_session_auth
 from shop.web.deps import SHARED_DEPENDENCIES
 from shop.web.errors import EXCEPTION_HANDLERS
-from shop.web.middleware import LocaleMiddleware
+from shop.web.middleware import LocaleMiddleware, add_standard_headers
 from shop.web.templating import STATIC_DIR, build_template_config
 
 API_CONTROLLERS = [
@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         template_config=template_config,
         dependencies=SHARED_DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
+        before_send=[add_standard_headers],
         openapi_config=OpenAPIConfig(
             title="村播助农 Village livestream toolkit API",
             version="1.0.0",

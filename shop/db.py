@@ -25,6 +25,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from shop.settings import Settings
 
@@ -54,7 +55,7 @@ class ShopSession(Session):
         return engine
 
 
-def _install_sqlite_rules(engine: AsyncEngine) -> None:
+def _install_sqlite_rules(engine: AsyncEngine, synchronous: str) -> None:
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "connect")
@@ -65,7 +66,7 @@ def _install_sqlite_rules(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")
@@ -75,13 +76,19 @@ def _install_sqlite_rules(engine: AsyncEngine) -> None:
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
+    if settings.sqlite_synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+        raise ValueError(f"unknown SQLite synchronous mode {settings.sqlite_synchronous!r}")
     if settings.is_sqlite:
         db_path = Path(settings.database_url.split("///", 1)[1])
         db_path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(settings.database_url, pool_size=8, max_overflow=8)
-        _install_sqlite_rules(engine)
+        engine = create_async_engine(settings.database_url, pool_size=8, max_overflow=8, hide_parameters=True)
+        _install_sqlite_rules(engine, settings.sqlite_synchronous)
         return engine
-    return create_async_engine(settings.database_url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    if settings.db_null_pool:
+        return create_async_engine(settings.database_url, poolclass=NullPool, hide_parameters=True)
+    return create_async_engine(
+        settings.database_url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True
+    )
 
 
 def create_alchemy_config(settings: Settings, engine: AsyncEngine | None = None) -> SQLAlchemyAsyncConfig:

@@ -12,6 +12,23 @@ def N_(message: str) -> str:
     return message
 
 
+# Field names as people read them; a message's ``%(name)s`` shows the label in the page's language.
+FIELD_LABELS = {
+    "name": N_("Name"),
+    "display_name": N_("Name"),
+    "phone": N_("Phone"),
+    "code": N_("Household code"),
+    "username": N_("Username"),
+    "password": N_("Password"),
+    "members": N_("Members"),
+    "township": N_("Township"),
+    "county": N_("County"),
+    "code_prefix": N_("Household code prefix"),
+    "village_id": N_("Village"),
+    "pin": N_("PIN"),
+}
+
+
 class DomainError(Exception):
     status_code = 400
     default_message = N_("The request could not be carried out.")
@@ -24,7 +41,13 @@ class DomainError(Exception):
 
     def render(self, translate: Any = None) -> str:
         text = translate(self.message) if translate else self.message
-        return text % self.params if self.params else text
+        if not self.params:
+            return text
+        params = dict(self.params)
+        label = params.get("name")
+        if isinstance(label, str) and label in FIELD_LABELS:
+            params["name"] = translate(FIELD_LABELS[label]) if translate else FIELD_LABELS[label]
+        return text % params
 
 
 class InvalidInput(DomainError):

@@ -7,11 +7,12 @@ from typing import Annotated, Generic, TypeVar
 
 import msgspec
 from advanced_alchemy.filters import LimitOffset
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 T = TypeVar("T")
 
 MAX_LIMIT = 200
+MAX_OFFSET = 10**9
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,8 +26,8 @@ class Paging:
 
 
 def provide_paging(
-    limit: Annotated[int, Parameter(ge=1, le=MAX_LIMIT, description="page size")] = 50,
-    offset: Annotated[int, Parameter(ge=0, description="rows to skip")] = 0,
+    limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="page size")] = 50,
+    offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET, description="rows to skip")] = 0,
 ) -> Paging:
     return Paging(limit=limit, offset=offset)
 

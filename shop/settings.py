@@ -50,7 +50,13 @@ class Settings:
     max_body_bytes: int = 10 * 1024 * 1024
     login_rate_limit_per_minute: int = 30
     backup_keep: int = 14
+    # FULL: a commit the service acknowledged survives a power cut. Tests may relax it for speed.
+    sqlite_synchronous: str = "FULL"
+    # No connection reuse: for tests, whose client runs the app in another event loop than the test.
+    db_null_pool: bool = False
     templates_dir: Path = field(default=PROJECT_ROOT / "templates")
+    # The address printed on paper (QR codes on parcels and login cards); the request's own when unset.
+    public_url: str = ""
 
     @property
     def is_sqlite(self) -> bool:
@@ -80,6 +86,7 @@ class Settings:
             "cookie_secure": _flag(env.get("SHOP_COOKIE_SECURE")),
             "debug": _flag(env.get("SHOP_DEBUG")),
             "log_level": env.get("SHOP_LOG_LEVEL", "INFO").upper(),
+            "public_url": env.get("SHOP_PUBLIC_URL", "").rstrip("/"),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -45,6 +45,10 @@ def make_test_settings(database_url: str, var_dir: Path, **overrides: Any) -> Se
         "argon2_time_cost": 1,
         "argon2_memory_kib": 1024,
         "log_level": "WARNING",
+        # Durability is not what these tests check; fsync on every commit would only slow them down.
+        "sqlite_synchronous": "OFF",
+        # The test client runs the app in its own event loop; asyncpg connections must not cross loops.
+        "db_null_pool": database_url.startswith("postgresql"),
     }
     values.update(overrides)
     return Settings(**values)
@@ -267,12 +271,27 @@ async def household_token_for(client: AsyncTestClient[Litestar], code: str, pin:
 
 
 @pytest.fixture
-async def auth(client: AsyncTestClient[Litestar], world: World) -> dict[str, dict[str, str]]:
-    """Bearer headers for every role in the world: admin, secretary_a/b, trainee_a/b, household_a1 …"""
-    headers = {name: await token_for(client, name) for name in world.users}
-    for key, pin in world.pins.items():
-        prefix = "CJD" if key.startswith("a") else "DPF"
-        headers[f"household_{key}"] = await household_token_for(client, f"{prefix}-00{key[1]}", pin)
+async def auth(app: Litestar, world: World) -> dict[str, dict[str, str]]:
+    """Bearer headers for every role in the world: admin, secretary_a/b, trainee_a/b, household_a1 …
+
+    Minted directly through the service (the token endpoints have their own tests)."""
+    from shop.accounts.principal import Principal
+    from shop.accounts.services import AuthService
+    from shop.db import unit_of_work
+
+    headers: dict[str, dict[str, str]] = {}
+    async with unit_of_work(app.state.alchemy_config) as session:
+        service = AuthService(session, app.state.hasher)
+        for name, user_id in world.users.items():
+            principal = await service.load_principal("user", user_id)
+            assert isinstance(principal, Principal)
+            token, _ = await service.issue_token(principal, 3600)
+            headers[name] = {"Authorization": f"Bearer {token}"}
+        for key, household_id in world.households.items():
+            principal = await service.load_principal("household", household_id)
+            assert isinstance(principal, Principal)
+            token, _ = await service.issue_token(principal, 3600)
+            headers[f"household_{key}"] = {"Authorization": f"Bearer {token}"}
     return headers
 
 
@@ -316,3 +335,114 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = 1
         if reporter:
             reporter.write_line("CI=true: skipped tests are failures here", red=True)
+
+
+# --- a real server for the browser and the schema fuzzer ---------------------------------------------
+
+
+@dataclass
+class LiveServer:
+    url: str
+    world: World
+    settings: Settings
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def live_server(settings: Settings) -> Iterator[LiveServer]:
+    """The app served by granian in its own process on the test database, with the small world seeded."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from shop.app import create_app
+
+    async def seed() -> World:
+        app = create_app(settings)
+        try:
+            return await build_world(app)
+        finally:
+            await app.state.alchemy_config.get_engine().dispose()
+
+    world = asyncio.run(seed())
+    port = _free_port()
+    env = {
+        **os.environ,
+        "SHOP_DATABASE_URL": settings.database_url,
+        "SHOP_VAR_DIR": str(settings.var_dir),
+        "SHOP_SECRET_KEY": settings.secret_key,
+        "SHOP_LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "granian",
+            "--interface",
+            "asgi",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-ws",
+            "shop.app:create_app",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:  # noqa: S310
+                    if response.status == 200:
+                        break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"server did not start: {process.stderr.read().decode()[-2000:]}") from None
+                time.sleep(0.2)
+        yield LiveServer(url=url, world=world, settings=settings)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM, "browser tests need Chromium"
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS, headless=True)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+PHONE = {"viewport": {"width": 375, "height": 740}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}

@@ -8,13 +8,14 @@ from advanced_alchemy.extensions.litestar.providers import create_service_provid
 from litestar import Controller, Request, delete, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.middleware.rate_limit import RateLimitConfig
-from litestar.params import FromPath, JSONBody, Parameter
+from litestar.params import JSONBody, Parameter
 
 from shop.accounts.schemas import HouseholdTokenRequest, MeOut, TokenOut, TokenRequest, UserIn, UserOut
 from shop.accounts.services import AuthService, UserService, principal_for_household, principal_for_user
 from shop.paging import Page
 from shop.web.auth import PUBLIC, TokenCache, bearer_token, requires_user
 from shop.web.deps import Actor, AppSettings, DbSession, Hasher, PageParams
+from shop.web.params import IdPath
 
 # Per client address, beside the per-account lockout (villagers share carrier addresses, so this is loose).
 LOGIN_RATE_LIMIT = RateLimitConfig(rate_limit=("minute", 30), set_rate_limit_headers=False)
@@ -100,5 +101,5 @@ class UserController(Controller):
         return Page([UserOut.of(u) for u in rows], total, paging.limit, paging.offset)
 
     @get("/{user_id:int}")
-    async def get_user(self, user_id: FromPath[int], users: NamedDependency[UserService], actor: Actor) -> UserOut:
+    async def get_user(self, user_id: IdPath, users: NamedDependency[UserService], actor: Actor) -> UserOut:
         return UserOut.of(await users.get_for(actor, user_id))

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from shop.accounts.models import User
+from shop.web.params import DbId
 
 
 class TokenRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -30,7 +31,7 @@ class UserIn(msgspec.Struct, forbid_unknown_fields=True):
     username: Annotated[str, msgspec.Meta(min_length=3, max_length=64)]
     password: Annotated[str, msgspec.Meta(min_length=8, max_length=200)]
     role: Literal["admin", "secretary", "trainee"]
-    village_id: int | None = None
+    village_id: DbId | None = None
     display_name: Annotated[str, msgspec.Meta(max_length=50)] = ""
     phone: Annotated[str, msgspec.Meta(max_length=20)] = ""
 

@@ -44,7 +44,7 @@ def clean_password(password: str | None) -> str:
     if not password or len(password) < MIN_PASSWORD:
         raise InvalidInput("password", N_("The password needs at least %(min)d characters."), min=MIN_PASSWORD)
     if len(password) > 200:
-        raise InvalidInput("password", N_("%(field)s is longer than %(max)d characters."), field="password", max=200)
+        raise InvalidInput("password", N_("%(name)s is longer than %(max)d characters."), name="password", max=200)
     return password
 
 

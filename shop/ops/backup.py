@@ -34,7 +34,9 @@ def backup_sqlite(source: Path, target: Path) -> Path:
     try:
         dst = sqlite3.connect(partial)
         try:
-            src.backup(dst, pages=1024)
+            # One step: in WAL mode this reads one consistent snapshot while writers carry on
+            # (copying in slices would restart on every concurrent write and might never finish).
+            src.backup(dst, pages=-1)
             dst.execute("PRAGMA journal_mode=DELETE")
             check = dst.execute("PRAGMA integrity_check").fetchone()[0]
             if check != "ok":

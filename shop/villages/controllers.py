@@ -7,13 +7,14 @@ from typing import Annotated
 from advanced_alchemy.extensions.litestar.providers import create_service_provider
 from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import JSONBody, Parameter
 
 from shop.paging import Page
 from shop.villages.schemas import HouseholdIn, HouseholdOut, HouseholdPatch, PinReset, VillageIn, VillageOut
 from shop.villages.services import HouseholdService, VillageService
 from shop.web.auth import requires_staff, requires_user
 from shop.web.deps import Actor, Hasher, PageParams
+from shop.web.params import IdPath, IdQuery
 
 
 class VillageController(Controller):
@@ -42,7 +43,7 @@ class VillageController(Controller):
 
     @get("/{village_id:int}")
     async def get_village(
-        self, village_id: FromPath[int], villages: NamedDependency[VillageService], actor: Actor
+        self, village_id: IdPath, villages: NamedDependency[VillageService], actor: Actor
     ) -> VillageOut:
         return VillageOut.of(await villages.get_for(actor, village_id))
 
@@ -76,7 +77,7 @@ class HouseholdController(Controller):
         actor: Actor,
         paging: PageParams,
         q: Annotated[str | None, Parameter(description="code or name contains", max_length=50)] = None,
-        village_id: FromQuery[int | None] = None,
+        village_id: IdQuery = None,
     ) -> Page[HouseholdOut]:
         """Households the caller may see, phones masked."""
         rows, total = await households.list_for(actor, paging, search=q, village_id=village_id)
@@ -84,7 +85,7 @@ class HouseholdController(Controller):
 
     @get("/{household_id:int}")
     async def get_household(
-        self, household_id: FromPath[int], households: NamedDependency[HouseholdService], actor: Actor
+        self, household_id: IdPath, households: NamedDependency[HouseholdService], actor: Actor
     ) -> HouseholdOut:
         household = await households.get_for(actor, household_id)
         return HouseholdOut.of(household, masked=False)
@@ -92,7 +93,7 @@ class HouseholdController(Controller):
     @patch("/{household_id:int}", guards=[requires_staff])
     async def update_household(
         self,
-        household_id: FromPath[int],
+        household_id: IdPath,
         data: JSONBody[HouseholdPatch],
         households: NamedDependency[HouseholdService],
         actor: Actor,
@@ -105,7 +106,7 @@ class HouseholdController(Controller):
     @post("/{household_id:int}/pin", guards=[requires_staff], status_code=200)
     async def reset_pin(
         self,
-        household_id: FromPath[int],
+        household_id: IdPath,
         data: JSONBody[PinReset],
         households: NamedDependency[HouseholdService],
         actor: Actor,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, get, post
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 
@@ -21,6 +21,7 @@ from shop.villages.services import HouseholdService, VillageService
 from shop.web.auth import requires_admin, requires_household, requires_staff
 from shop.web.deps import Actor, DbSession, Hasher
 from shop.web.forms import form_error, notify, read_form
+from shop.web.params import IdPath
 
 PAGE_SIZE = 30
 
@@ -35,7 +36,7 @@ def _int_or_none(value: Any, field: str) -> int | None:
     try:
         return int(str(value))
     except ValueError as exc:
-        raise InvalidInput(field, N_("%(field)s must be a whole number."), field=field) from exc
+        raise InvalidInput(field, N_("%(name)s must be a whole number."), name=field) from exc
 
 
 def is_locked(household: Household) -> bool:
@@ -43,7 +44,9 @@ def is_locked(household: Household) -> bool:
 
 
 def public_base(request: Request[Any, Any, Any]) -> str:
-    return str(request.base_url).rstrip("/")
+    """The address printed on paper: SHOP_PUBLIC_URL when set, else the one this page was asked on."""
+    configured = request.app.state.settings.public_url
+    return configured or str(request.base_url).rstrip("/")
 
 
 # --- county operator -------------------------------------------------------------------------------
@@ -82,13 +85,13 @@ async def admin_create_village(
     return Redirect(f"/admin/villages/{village.id}", status_code=303)
 
 
-async def _staff_of(db_session: DbSession, village_id: FromPath[int]) -> list[User]:
+async def _staff_of(db_session: DbSession, village_id: IdPath) -> list[User]:
     rows = await db_session.execute(select(User).where(User.village_id == village_id).order_by(User.role, User.id))
     return list(rows.scalars())
 
 
 @get("/admin/villages/{village_id:int}", guards=[requires_admin], name="admin_village")
-async def admin_village(village_id: FromPath[int], actor: Actor, db_session: DbSession) -> Template:
+async def admin_village(village_id: IdPath, actor: Actor, db_session: DbSession) -> Template:
     village = await VillageService(session=db_session).get_for(actor, village_id)
     households = await HouseholdService(session=db_session).count_in_village(village_id)
     return Template(
@@ -106,7 +109,7 @@ async def admin_village(village_id: FromPath[int], actor: Actor, db_session: DbS
 
 @post("/admin/villages/{village_id:int}/secretaries", guards=[requires_admin])
 async def admin_create_secretary(
-    village_id: FromPath[int], request: Request[Any, Any, Any], actor: Actor, db_session: DbSession, hasher: Hasher
+    village_id: IdPath, request: Request[Any, Any, Any], actor: Actor, db_session: DbSession, hasher: Hasher
 ) -> Template | Redirect:
     form = await read_form(request)
     village = await VillageService(session=db_session).get_for(actor, village_id)
@@ -219,7 +222,7 @@ async def household_create(
 
 
 @get("/households/{household_id:int}", guards=[requires_staff], name="household_detail")
-async def household_detail(household_id: FromPath[int], actor: Actor, db_session: DbSession) -> Template:
+async def household_detail(household_id: IdPath, actor: Actor, db_session: DbSession) -> Template:
     household = await HouseholdService(session=db_session).get_for(actor, household_id)
     values = {
         "name": household.head_name,
@@ -234,7 +237,7 @@ async def household_detail(household_id: FromPath[int], actor: Actor, db_session
 
 @post("/households/{household_id:int}", guards=[requires_staff])
 async def household_update(
-    household_id: FromPath[int], request: Request[Any, Any, Any], actor: Actor, db_session: DbSession
+    household_id: IdPath, request: Request[Any, Any, Any], actor: Actor, db_session: DbSession
 ) -> Template | Redirect:
     form = await read_form(request)
     service = HouseholdService(session=db_session)
@@ -263,7 +266,7 @@ async def household_update(
 
 @post("/households/{household_id:int}/pin", guards=[requires_staff])
 async def household_reset_pin(
-    household_id: FromPath[int], request: Request[Any, Any, Any], actor: Actor, db_session: DbSession, hasher: Hasher
+    household_id: IdPath, request: Request[Any, Any, Any], actor: Actor, db_session: DbSession, hasher: Hasher
 ) -> Template | Redirect:
     form = await read_form(request)
     service = HouseholdService(session=db_session)
@@ -294,7 +297,7 @@ async def household_reset_pin(
 
 @get("/households/{household_id:int}/card", guards=[requires_staff], name="household_card")
 async def household_card(
-    household_id: FromPath[int], request: Request[Any, Any, Any], actor: Actor, db_session: DbSession
+    household_id: IdPath, request: Request[Any, Any, Any], actor: Actor, db_session: DbSession
 ) -> Template:
     household = await HouseholdService(session=db_session).get_for(actor, household_id)
     village = await VillageService(session=db_session).get_for(actor, household.village_id)

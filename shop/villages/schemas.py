@@ -8,6 +8,7 @@ import msgspec
 
 from shop.privacy import mask_phone
 from shop.villages.models import Household, Village
+from shop.web.params import DbId
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 Short = Annotated[str, msgspec.Meta(max_length=100)]
@@ -38,7 +39,7 @@ class HouseholdIn(msgspec.Struct, forbid_unknown_fields=True):
     phone: Annotated[str, msgspec.Meta(min_length=5, max_length=20)]
     pin: Annotated[str, msgspec.Meta(pattern=r"^\d{6}$", description="6 digits")]
     members: list[Annotated[str, msgspec.Meta(max_length=50)]] = []
-    village_id: int | None = None
+    village_id: DbId | None = None
 
 
 class HouseholdPatch(msgspec.Struct, forbid_unknown_fields=True):

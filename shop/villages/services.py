@@ -26,16 +26,16 @@ MAX_MEMBERS = 20
 def clean_text(value: str | None, field: str, *, max_len: int, required: bool = False) -> str:
     text = (value or "").strip()
     if required and not text:
-        raise InvalidInput(field, N_("%(field)s is required."), field=field)
+        raise InvalidInput(field, N_("%(name)s is required."), name=field)
     if len(text) > max_len:
-        raise InvalidInput(field, N_("%(field)s is longer than %(max)d characters."), field=field, max=max_len)
+        raise InvalidInput(field, N_("%(name)s is longer than %(max)d characters."), name=field, max=max_len)
     return text
 
 
 def clean_phone(value: str | None, field: str = "phone", *, required: bool = False) -> str:
     phone = clean_text(value, field, max_len=20, required=required)
     if phone and not PHONE_RE.match(phone):
-        raise InvalidInput(field, N_("%(field)s is not a phone number."), field=field)
+        raise InvalidInput(field, N_("%(name)s is not a phone number."), name=field)
     return phone
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from shop import i18n
 from shop.errors import N_, DomainError
+from shop.web.middleware import ensure_locale
 
 log = logging.getLogger("shop.errors")
 
@@ -60,6 +61,7 @@ def _json(status: int, detail: str, **extra: Any) -> Response[dict[str, Any]]:
 
 
 def error_page(request: Request, status: int, message: str | None = None) -> Template:
+    ensure_locale(request.scope)
     title = i18n.translate(TITLES.get(status, TITLES[400]))
     text = message or i18n.translate(MESSAGES.get(status, TITLES[400]))
     return Template(
@@ -83,6 +85,7 @@ def domain_error_handler(request: Request, exc: DomainError) -> Response:
 
 
 def http_exception_handler(request: Request, exc: HTTPException) -> Response:
+    ensure_locale(request.scope)
     status = exc.status_code
     if is_api(request):
         if isinstance(exc, ValidationException):

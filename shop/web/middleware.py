@@ -47,6 +47,42 @@ def _header(scope: Scope, wanted: bytes) -> str | None:
     return None
 
 
+LOCALE_SCOPE_KEY = "shop_locale"
+
+
+def resolve_locale(scope: Scope) -> tuple[str, str | None]:
+    """(the language for this request, the one ``?lang=`` asked for, if any)."""
+    is_api = scope["path"].startswith("/api/")
+    chosen = _query_lang(scope)
+    locale = (
+        chosen
+        or _cookie_lang(scope)
+        or (i18n.locale_from_accept_language(_header(scope, b"accept-language")) if is_api else None)
+        or (i18n.DEFAULT_API_LOCALE if is_api else i18n.DEFAULT_PAGE_LOCALE)
+    )
+    return locale, chosen
+
+
+def ensure_locale(scope: Scope) -> str:
+    """For answers made outside the middleware (an unknown address): choose the language now."""
+    locale = scope.get(LOCALE_SCOPE_KEY)  # type: ignore[call-overload]
+    if locale is None:
+        locale, _ = resolve_locale(scope)
+        i18n.set_locale(locale)
+    return locale
+
+
+async def add_standard_headers(message: Message, scope: Scope) -> None:
+    """``before_send`` hook: runs for every answer, including those for unknown addresses."""
+    if message["type"] == "http.response.start":
+        headers = MutableScopeHeaders.from_message(message)
+        locale = scope.get(LOCALE_SCOPE_KEY) or i18n.get_locale()  # type: ignore[call-overload]
+        headers["content-language"] = "zh-CN" if locale == "zh_CN" else "en"
+        for name, value in SECURITY_HEADERS:
+            if name not in headers:
+                headers.add(name, value)
+
+
 class LocaleMiddleware(ASGIMiddleware):
     """Chooses the language for this request; ``?lang=`` also remembers the choice in a cookie."""
 
@@ -54,23 +90,14 @@ class LocaleMiddleware(ASGIMiddleware):
         self.cookie_secure = cookie_secure
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        locale, chosen = resolve_locale(scope)
         is_api = scope["path"].startswith("/api/")
-        chosen = _query_lang(scope)
-        locale = (
-            chosen
-            or _cookie_lang(scope)
-            or (i18n.locale_from_accept_language(_header(scope, b"accept-language")) if is_api else None)
-            or (i18n.DEFAULT_API_LOCALE if is_api else i18n.DEFAULT_PAGE_LOCALE)
-        )
         i18n.set_locale(locale)
+        scope[LOCALE_SCOPE_KEY] = locale  # type: ignore[literal-required]
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableScopeHeaders.from_message(message)
-                headers.add("content-language", "zh-CN" if locale == "zh_CN" else "en")
-                for name, value in SECURITY_HEADERS:
-                    if name not in headers:
-                        headers.add(name, value)
                 if chosen and not is_api:
                     cookie = Cookie(
                         key=i18n.LANG_COOKIE,

@@ -61,9 +61,11 @@ def qr_svg(data: str, scale: int = 4, title: str = "") -> Markup:
     return Markup(svg)  # noqa: S704 - segno builds the markup from the encoded modules only
 
 
-def build_environment(settings: Settings) -> Environment:
+@cache
+def build_environment(templates_dir: Path) -> Environment:
+    """One environment per template folder and process: compiled templates are shared by every app."""
     env = Environment(
-        loader=FileSystemLoader(settings.templates_dir),
+        loader=FileSystemLoader(templates_dir),
         autoescape=select_autoescape(["html", "xml", "svg"], default_for_string=True),
         extensions=["jinja2.ext.i18n"],
         undefined=StrictUndefined,
@@ -89,11 +91,10 @@ def build_environment(settings: Settings) -> Environment:
         current_locale=i18n.get_locale,
         is_chinese=i18n.is_chinese,
         qr_svg=qr_svg,
-        app_settings=settings,
     )
     return env
 
 
 def build_template_config(settings: Settings) -> TemplateConfig[Any]:
-    env = build_environment(settings)
+    env = build_environment(settings.templates_dir)
     return TemplateConfig(instance=JinjaTemplateEngine.from_environment(env))

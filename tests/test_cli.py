@@ -1,0 +1,101 @@
+"""The ``shop`` command as an operator uses it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from shop.cli import main
+
+
+@pytest.fixture
+def shop_env(settings, monkeypatch) -> dict[str, str]:
+    env = {
+        "SHOP_DATABASE_URL": settings.database_url,
+        "SHOP_VAR_DIR": str(settings.var_dir),
+        "SHOP_SECRET_KEY": settings.secret_key,
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env
+
+
+def test_demo_seeds_once_and_a_second_run_changes_nothing(shop_env) -> None:
+    runner = CliRunner()
+    first = runner.invoke(main, ["demo"])
+    assert first.exit_code == 0, first.output
+    assert "seeded" in first.output
+    second = runner.invoke(main, ["demo"])
+    assert second.exit_code == 0
+    assert "already present" in second.output
+
+
+def test_users_create_by_village_name_and_refuses_bad_input(shop_env) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["demo"]).exit_code == 0
+    ok = runner.invoke(
+        main,
+        [
+            "users",
+            "create",
+            "--username",
+            "new-shuji",
+            "--password",
+            "long-enough-1",
+            "--role",
+            "secretary",
+            "--village",
+            "从家店村",
+        ],
+    )
+    assert ok.exit_code == 0, ok.output
+    assert "created secretary new-shuji" in ok.output
+    short = runner.invoke(main, ["users", "create", "--username", "x1y", "--password", "short", "--role", "admin"])
+    assert short.exit_code != 0
+    assert "at least 8" in short.output
+    nowhere = runner.invoke(
+        main,
+        [
+            "users",
+            "create",
+            "--username",
+            "abc",
+            "--password",
+            "long-enough-1",
+            "--role",
+            "trainee",
+            "--village",
+            "没有这个村",
+        ],
+    )
+    assert nowhere.exit_code != 0
+    assert "no single village" in nowhere.output
+
+
+def test_scheduler_run_once_with_now_runs_the_jobs_and_exits(shop_env, settings) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "shop", "scheduler", "--run-once", "--now", "2026-12-01T03:30:00+08:00"],
+        env={**shop_env, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "ops.purge_expired_sessions" in result.stdout
+    if settings.is_sqlite:
+        assert list(settings.backup_dir.glob("shop-20261130-*.db")) or list(settings.backup_dir.glob("shop-*.db"))
+
+
+def test_backup_command_writes_a_copy(shop_env, settings, tmp_path) -> None:
+    if not settings.is_sqlite:
+        refused = CliRunner().invoke(main, ["backup", str(tmp_path / "x.db")])
+        assert refused.exit_code != 0
+        assert "pg_dump" in refused.output
+        return
+    result = CliRunner().invoke(main, ["backup", str(tmp_path / "copy.db")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "copy.db").stat().st_size > 0
