@@ -16,6 +16,8 @@ from litestar.static_files import create_static_files_router
 from shop.accounts import controllers as accounts_api
 from shop.accounts import pages as accounts_pages
 from shop.accounts.secrets import SecretHasher
+from shop.catalogue import controllers as catalogue_api
+from shop.catalogue import pages as catalogue_pages
 from shop.db import create_alchemy_config
 from shop.logs import AccessLogMiddleware, configure_logging
 from shop.ops.controllers import healthz
@@ -34,10 +36,12 @@ API_CONTROLLERS = [
     accounts_api.UserController,
     villages_api.VillageController,
     villages_api.HouseholdController,
+    catalogue_api.ProductController,
 ]
 PAGE_ROUTES = [
     *accounts_pages.ROUTES,
     *villages_pages.ROUTES,
+    *catalogue_pages.ROUTES,
 ]
 
 

@@ -36,6 +36,73 @@ DEMO_HOUSEHOLDS = (
 )
 
 
+# name, category, unit, price (fen), merchant code, heritage, low-stock warning, description, story,
+# lots: (days ago, grade, [(household code, units)])
+DEMO_PRODUCTS = (
+    (
+        "朝阳小米 5kg装",
+        "grain",
+        "袋",
+        7500,
+        "XM-50",
+        False,
+        10,
+        "今年新米，5公斤真空袋装，颗粒小、色金黄，熬粥出米油。",
+        "朝阳县地处辽西丘陵，昼夜温差大，谷子只种一季。从家店村的谷子种在坡地上，不上化肥催，秋后碾成米，"
+        "家家户户都拿它熬粥。",
+        ((20, "一级 新米", (("CJD-001", 25), ("CJD-002", 15))), (6, "一级 新米", (("CJD-005", 20),))),
+    ),
+    (
+        "野生榛蘑 250g",
+        "mushroom",
+        "袋",
+        6800,
+        "ZM-250",
+        False,
+        5,
+        "秋季山上采的榛蘑，晒干后挑选装袋，每袋250克。泡发后炖小鸡最香。",
+        "榛蘑长在榛子树丛的根部，一场秋雨后才出。村里老人天不亮上山，一朵一朵采回来，在院子里晾干。",
+        ((15, "干品 精选", (("CJD-003", 20), ("CJD-006", 10))),),
+    ),
+    (
+        "黑木耳 250g",
+        "mushroom",
+        "袋",
+        3600,
+        "MEB-250",
+        False,
+        8,
+        "椴木黑木耳，肉厚无根，250克装。",
+        "木耳挂在村东头的林下，山泉水浇，春秋两季采收。",
+        ((12, "春耳", (("CJD-004", 50),)),),
+    ),
+    (
+        "红松籽 500g",
+        "mountain",
+        "袋",
+        8800,
+        "SZ-500",
+        False,
+        5,
+        "开口红松籽，手工挑选，500克装。",
+        "松塔要等到秋天自然成熟再打，晒开后一颗颗剥出来，再炒制开口。",
+        ((10, "", (("CJD-007", 12), ("CJD-008", 8))),),
+    ),
+    (
+        "剪纸·福字",
+        "craft",
+        "件",
+        5800,
+        "JZ-FU",
+        True,
+        3,
+        "手工剪纸福字，30厘米见方，红宣纸，附装裱卡纸。",
+        "辽西剪纸是市级非物质文化遗产。村里的剪纸手艺一代传一代，福字用一张纸一把剪刀剪成，不打底稿。",
+        ((8, "", (("CJD-005", 15),)),),
+    ),
+)
+
+
 @dataclass
 class DemoResult:
     created: bool
@@ -85,4 +152,43 @@ async def seed_demo(session: AsyncSession, hasher: SecretHasher) -> DemoResult:
         await households.register(
             admin, hasher, code=code, head_name=head, phone=phone, pin=pin, members=members, village_id=village.id
         )
+    await _seed_catalogue(session, admin, village.id)
     return DemoResult(created=True, village_id=village.id)
+
+
+async def _seed_catalogue(session: AsyncSession, admin: Principal, village_id: int) -> None:
+    from datetime import timedelta
+
+    from shop.catalogue.services import ContributionInput, LotService, ProductFields, ProductService
+    from shop.timeutil import local_today
+    from shop.villages.models import Household
+
+    codes = {h.code: h.id for h in (await session.execute(select(Household))).scalars()}
+    products = ProductService(session=session)
+    lots = LotService(session)
+    for name, category, unit, price, code, heritage, low, description, story, batches in DEMO_PRODUCTS:
+        product = await products.create_product(
+            admin,
+            ProductFields(
+                name=name,
+                category=category,
+                unit=unit,
+                price_fen=price,
+                merchant_code=code,
+                description=description,
+                story=story,
+                heritage=heritage,
+                low_stock_threshold=low,
+            ),
+            village_id=village_id,
+        )
+        for days_ago, grade, contributions in batches:
+            await lots.receive_lot(
+                admin,
+                product.id,
+                quantity=sum(units for _code, units in contributions),
+                contributions=[ContributionInput(codes[c], units) for c, units in contributions],
+                received_on=local_today() - timedelta(days=days_ago),
+                grade=grade,
+                show_names=True,
+            )
