@@ -20,6 +20,8 @@ from shop.catalogue import controllers as catalogue_api
 from shop.catalogue import pages as catalogue_pages
 from shop.db import create_alchemy_config
 from shop.logs import AccessLogMiddleware, configure_logging
+from shop.notifications import models as _notification_models  # noqa: F401 - wired properly below
+from shop.streams import models as _stream_models  # noqa: F401
 from shop.ops.controllers import healthz
 from shop.settings import Settings
 from shop.villages import controllers as villages_api

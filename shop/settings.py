@@ -57,6 +57,8 @@ class Settings:
     templates_dir: Path = field(default=PROJECT_ROOT / "templates")
     # The address printed on paper (QR codes on parcels and login cards); the request's own when unset.
     public_url: str = ""
+    # ``module:attribute`` of the external reminder sender; empty = log only (see shop.notifications.senders).
+    reminder_sender: str = ""
 
     @property
     def is_sqlite(self) -> bool:
@@ -87,6 +89,7 @@ class Settings:
             "debug": _flag(env.get("SHOP_DEBUG")),
             "log_level": env.get("SHOP_LOG_LEVEL", "INFO").upper(),
             "public_url": env.get("SHOP_PUBLIC_URL", "").rstrip("/"),
+            "reminder_sender": env.get("SHOP_REMINDER_SENDER", ""),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

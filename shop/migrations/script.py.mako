@@ -8,6 +8,7 @@ Create Date: ${create_date}
 import sqlalchemy as sa
 from advanced_alchemy.types import GUID, DateTimeUTC
 from alembic import op
+from sqlalchemy.dialects import postgresql  # noqa: F401 - autogenerate writes JSONB as postgresql.JSONB
 ${imports if imports else ""}
 
 sa.DateTimeUTC = DateTimeUTC
