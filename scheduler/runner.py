@@ -30,8 +30,6 @@ from shop.timeutil import SHANGHAI, utcnow
 
 log = logging.getLogger("scheduler")
 
-LEASE_TTL = timedelta(seconds=30)
-LEASE_RENEW_SECONDS = 10
 
 
 @dataclass
@@ -41,18 +39,38 @@ class SchedulerRunner:
     jobs: list[ScheduledJob] = field(default_factory=lambda: list(ALL_JOBS))
     holder: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
     is_leader: bool = False
+    _scheduler: AsyncIOScheduler | None = field(default=None, repr=False)
 
     def active_jobs(self) -> list[ScheduledJob]:
         return [j for j in self.jobs if not (j.sqlite_only and not self.settings.is_sqlite)]
 
+    @property
+    def lease_ttl(self) -> timedelta:
+        return timedelta(seconds=self.settings.scheduler_lease_seconds)
+
     async def renew_lease(self) -> bool:
+        was_leader = self.is_leader
         try:
             async with unit_of_work(self.alchemy) as session:
-                self.is_leader = await acquire_or_renew(session, self.holder, LEASE_TTL)
+                self.is_leader = await acquire_or_renew(session, self.holder, self.lease_ttl)
         except Exception:  # a lost database must not kill the process; we simply stop leading
             log.exception("lease renewal failed")
             self.is_leader = False
+        if self.is_leader and not was_leader:
+            log.info("took the lease", extra={"fields": {"holder": self.holder}})
+            self._catch_up()
         return self.is_leader
+
+    def _catch_up(self) -> None:
+        """A new leader runs the interval jobs at once: the previous one may have died mid-work."""
+        if self._scheduler is None:
+            return
+        now = datetime.now(SHANGHAI)
+        for job in self.active_jobs():
+            if job.every_seconds:
+                scheduled = self._scheduler.get_job(job.id)
+                if scheduled is not None:
+                    scheduled.modify(next_run_time=now)
 
     async def run_job(self, job: ScheduledJob, now: datetime | None = None) -> object:
         if not self.is_leader:
@@ -85,7 +103,8 @@ class SchedulerRunner:
             timezone=SHANGHAI,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
         )
-        scheduler.add_job(self.renew_lease, IntervalTrigger(seconds=LEASE_RENEW_SECONDS), id="lease")
+        renew_every = max(1, self.settings.scheduler_lease_seconds // 3)
+        scheduler.add_job(self.renew_lease, IntervalTrigger(seconds=renew_every), id="lease")
         for job in self.active_jobs():
             if job.every_seconds:
                 trigger = IntervalTrigger(seconds=job.every_seconds)
@@ -100,9 +119,10 @@ class SchedulerRunner:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await self.renew_lease()
         scheduler = self.build()
         scheduler.start()
+        self._scheduler = scheduler
+        await self.renew_lease()
         log.info("scheduler started", extra={"fields": {"holder": self.holder, "leader": self.is_leader}})
         try:
             await stop.wait()

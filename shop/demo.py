@@ -152,11 +152,73 @@ async def seed_demo(session: AsyncSession, hasher: SecretHasher) -> DemoResult:
         await households.register(
             admin, hasher, code=code, head_name=head, phone=phone, pin=pin, members=members, village_id=village.id
         )
-    await _seed_catalogue(session, admin, village.id)
+    product_ids = await _seed_catalogue(session, admin, village.id)
+    await _seed_streams(session, admin, village.id, product_ids)
     return DemoResult(created=True, village_id=village.id)
 
 
-async def _seed_catalogue(session: AsyncSession, admin: Principal, village_id: int) -> None:
+DEMO_GUEST = (
+    "孟凤兰",
+    "市级非遗剪纸项目传承人",
+    "剪纸",
+    "从十二岁跟着奶奶学剪纸，剪了四十多年。擅长窗花、福字和十二生肖，一张红纸一把剪刀，不打底稿。",
+)
+
+
+async def _seed_streams(session: AsyncSession, admin: Principal, village_id: int, product_ids: dict[str, int]) -> None:
+    """A past stream (ended) and an upcoming one with the paper-cut inheritor and a three-product lineup."""
+    from datetime import datetime, time, timedelta
+
+    from shop.streams.models import StreamStatus
+    from shop.streams.services import GuestService, GuestSlot, LineupEntry, StreamPlan, StreamService
+    from shop.timeutil import SHANGHAI, local_today
+
+    secretary = (await session.execute(select(User).where(User.username == DEMO_SECRETARY[0]))).scalar_one()
+    host = Principal(kind="user", id=secretary.id, role="secretary", village_id=village_id, name=secretary.name)
+    name, title, craft, bio = DEMO_GUEST
+    guest = await GuestService(session=session).create_guest(
+        host, name=name, title=title, craft=craft, bio=bio, phone="13904219999"
+    )
+    streams = StreamService(session=session)
+    today = local_today()
+
+    def at(day_offset: int, hour: int, minute: int = 0) -> datetime:
+        return datetime.combine(today + timedelta(days=day_offset), time(hour, minute), tzinfo=SHANGHAI)
+
+    past = await streams.plan_stream(
+        host,
+        StreamPlan(
+            title="从家店村秋收直播 · 新小米上市",
+            platform="douyin",
+            starts_at=at(-14, 19, 30),
+            ends_at=at(-14, 21, 0),
+            lineup=[
+                LineupEntry(product_ids["XM-50"], 6990, "今年的新米，颗粒饱满；现场熬一锅粥给大家看米油。", 15),
+                LineupEntry(product_ids["MEB-250"], None, "椴木木耳，泡发率高，肉厚。", 10),
+                LineupEntry(product_ids["ZM-250"], 6500, "秋雨后采的榛蘑，炖小鸡最香。", 10),
+            ],
+        ),
+    )
+    await streams.move_to(past, StreamStatus.LIVE.value, now=past.starts_at)
+    await streams.move_to(past, StreamStatus.ENDED.value, now=past.ends_at)
+    await streams.plan_stream(
+        host,
+        StreamPlan(
+            title="剪纸传承人进直播间 · 福字和新米",
+            platform="douyin",
+            starts_at=at(2, 19, 30),
+            ends_at=at(2, 21, 0),
+            guests=[GuestSlot(guest.id, 20, "现场剪一张福字，讲辽西剪纸的来历")],
+            lineup=[
+                LineupEntry(product_ids["JZ-FU"], None, "孟老师现场剪的同款福字，每张都不一样。", 15, 10),
+                LineupEntry(product_ids["XM-50"], 6990, "直播间专享价，熬粥出米油。", 12),
+                LineupEntry(product_ids["SZ-500"], 8500, "开口红松籽，手工挑选。", 10),
+            ],
+        ),
+    )
+
+
+async def _seed_catalogue(session: AsyncSession, admin: Principal, village_id: int) -> dict[str, int]:
     from datetime import timedelta
 
     from shop.catalogue.services import ContributionInput, LotService, ProductFields, ProductService
@@ -166,6 +228,7 @@ async def _seed_catalogue(session: AsyncSession, admin: Principal, village_id: i
     codes = {h.code: h.id for h in (await session.execute(select(Household))).scalars()}
     products = ProductService(session=session)
     lots = LotService(session)
+    ids: dict[str, int] = {}
     for name, category, unit, price, code, heritage, low, description, story, batches in DEMO_PRODUCTS:
         product = await products.create_product(
             admin,
@@ -182,6 +245,7 @@ async def _seed_catalogue(session: AsyncSession, admin: Principal, village_id: i
             ),
             village_id=village_id,
         )
+        ids[code] = product.id
         for days_ago, grade, contributions in batches:
             await lots.receive_lot(
                 admin,
@@ -192,3 +256,4 @@ async def _seed_catalogue(session: AsyncSession, admin: Principal, village_id: i
                 grade=grade,
                 show_names=True,
             )
+    return ids

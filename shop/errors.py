@@ -33,10 +33,19 @@ class DomainError(Exception):
     status_code = 400
     default_message = N_("The request could not be carried out.")
 
-    def __init__(self, message: str | None = None, *, field: str | None = None, **params: Any) -> None:
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        field: str | None = None,
+        details: dict[str, Any] | None = None,
+        **params: Any,
+    ) -> None:
         self.message = message or self.default_message
         self.field = field
         self.params = params
+        # Machine-readable facts for API clients (e.g. the id of the clashing stream).
+        self.details = details or {}
         super().__init__(self.render())
 
     def render(self, translate: Any = None) -> str:

@@ -59,6 +59,10 @@ class Settings:
     public_url: str = ""
     # ``module:attribute`` of the external reminder sender; empty = log only (see shop.notifications.senders).
     reminder_sender: str = ""
+    # How long a scheduler's lease lasts without renewal, and after how long a claimed but unfinished
+    # reminder (its process died) may be taken over. Tests shorten both.
+    scheduler_lease_seconds: int = 30
+    reminder_claim_seconds: int = 300
 
     @property
     def is_sqlite(self) -> bool:
@@ -90,6 +94,8 @@ class Settings:
             "log_level": env.get("SHOP_LOG_LEVEL", "INFO").upper(),
             "public_url": env.get("SHOP_PUBLIC_URL", "").rstrip("/"),
             "reminder_sender": env.get("SHOP_REMINDER_SENDER", ""),
+            "scheduler_lease_seconds": int(env.get("SHOP_SCHEDULER_LEASE_SECONDS", "30")),
+            "reminder_claim_seconds": int(env.get("SHOP_REMINDER_CLAIM_SECONDS", "300")),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

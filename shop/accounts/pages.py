@@ -95,10 +95,24 @@ async def logout(request: Request[Any, Any, Any]) -> Redirect:
     return Redirect("/household/login" if was_household else "/login", status_code=303)
 
 
+def calendar_url(request: Request[Any, Any, Any], secret: str) -> str:
+    base = request.app.state.settings.public_url or str(request.base_url).rstrip("/")
+    return f"{base}/calendar/{secret}.ics"
+
+
 @get("/account", guards=[requires_user], name="account")
-async def account_page(actor: Actor, db_session: DbSession) -> Template:
+async def account_page(request: Request[Any, Any, Any], actor: Actor, db_session: DbSession) -> Template:
     user = await UserService(session=db_session).get_for(actor, actor.id)
-    return Template("accounts/account.html", context={"account": user, "values": {}, "errors": {}, "user": actor})
+    return Template(
+        "accounts/account.html",
+        context={
+            "account": user,
+            "calendar_url": calendar_url(request, user.calendar_secret),
+            "values": {},
+            "errors": {},
+            "user": actor,
+        },
+    )
 
 
 @post("/account/password", guards=[requires_user])
@@ -112,7 +126,14 @@ async def change_password(
         await AuthService(db_session, hasher).authenticate_user(account.username, str(form.get("current") or ""))
         await users.set_password(actor, hasher, actor.id, str(form.get("password") or ""))
     except DomainError as exc:
-        return form_error("accounts/account.html", exc, db_session, account=account, user=actor)
+        return form_error(
+            "accounts/account.html",
+            exc,
+            db_session,
+            account=account,
+            calendar_url=calendar_url(request, account.calendar_secret),
+            user=actor,
+        )
     notify(request, i18n.gettext_(N_("Your password was changed.")))
     return Redirect("/account", status_code=303)
 

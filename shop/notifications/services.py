@@ -196,7 +196,9 @@ async def _deliver_one(session: AsyncSession, reminder_id: int, holder: str, sen
     )
     marked = await session.execute(
         update(Reminder)
-        .where(Reminder.id == reminder.id, Reminder.claimed_by == holder, Reminder.status == ReminderStatus.CLAIMED.value)
+        .where(
+            Reminder.id == reminder.id, Reminder.claimed_by == holder, Reminder.status == ReminderStatus.CLAIMED.value
+        )
         .values(status=ReminderStatus.SENT.value, sent_at=now)
     )
     return bool(marked.rowcount)
@@ -231,7 +233,7 @@ async def dispatch_due_reminders(
                         .where(Reminder.id == reminder_id, Reminder.claimed_by == holder)
                         .values(status=ReminderStatus.SENT.value, sent_at=moment)
                     )
-            except Exception as exc:  # noqa: BLE001 - one failing message must not stop the rest
+            except Exception as exc:
                 # Left claimed: it becomes claimable again after ``claim_timeout``, a natural back-off.
                 log.warning("reminder delivery failed", extra={"fields": {"reminder": reminder_id}})
                 async with unit_of_work(alchemy) as session:
@@ -248,7 +250,9 @@ def _owner_filter(actor: Principal) -> Any:
 
 
 async def inbox(session: AsyncSession, actor: Principal, paging: Paging) -> tuple[list[Notification], int]:
-    total = (await session.execute(select(func.count()).select_from(Notification).where(_owner_filter(actor)))).scalar_one()
+    total = (
+        await session.execute(select(func.count()).select_from(Notification).where(_owner_filter(actor)))
+    ).scalar_one()
     rows = await session.execute(
         select(Notification)
         .where(_owner_filter(actor))
@@ -267,7 +271,9 @@ async def unread_count(session: AsyncSession, actor: Principal) -> int:
 async def mark_read(session: AsyncSession, actor: Principal, notification_id: int | None = None) -> int:
     stmt = update(Notification).where(_owner_filter(actor), Notification.read_at.is_(None))
     if notification_id is not None:
-        owned = await session.execute(select(Notification.id).where(_owner_filter(actor), Notification.id == notification_id))
+        owned = await session.execute(
+            select(Notification.id).where(_owner_filter(actor), Notification.id == notification_id)
+        )
         if owned.first() is None:
             raise NotFound()
         stmt = stmt.where(Notification.id == notification_id)

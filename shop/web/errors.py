@@ -80,7 +80,7 @@ def login_redirect(request: Request) -> Redirect:
 def domain_error_handler(request: Request, exc: DomainError) -> Response:
     message = exc.render(i18n.translate)
     if is_api(request):
-        return _json(exc.status_code, message, field=exc.field)
+        return _json(exc.status_code, message, field=exc.field, **exc.details)
     return error_page(request, exc.status_code, message)
 
 

@@ -37,3 +37,30 @@ def check_phone_page(page: Any, shots: Path, name: str, weight: PageWeight | Non
         assert weight.total < 60_000, f"{name}: {weight.total} bytes before photos"
     shots.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+
+
+def api(base_url: str, method: str, path: str, body: dict | None = None, *, token: str | None = None) -> Any:
+    """A JSON call against the live server (to arrange what a journey starts from)."""
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(  # noqa: S310 - the test's own server
+        f"{base_url}{path}",
+        method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})},
+    )
+    with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310
+        return json.loads(response.read() or b"null")
+
+
+def staff_token(base_url: str, username: str, password: str) -> str:
+    return api(base_url, "POST", "/api/v1/auth/token", {"username": username, "password": password})["access_token"]
+
+
+def log_in(page: Any, base_url: str, username: str, password: str) -> None:
+    page.goto(f"{base_url}/login")
+    page.fill("#f-username", username)
+    page.fill("#f-password", password)
+    page.click("button[type=submit].block")
+    page.wait_for_load_state("networkidle")

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from scheduler.runner import LEASE_TTL, SchedulerRunner
+from scheduler.runner import SchedulerRunner
 from shop.db import create_alchemy_config, unit_of_work
 from shop.ops.lease import acquire_or_renew, lease_state
 from shop.scheduling import JobContext, ScheduledJob
@@ -41,17 +41,18 @@ async def test_two_schedulers_started_together_run_the_jobs_once(settings) -> No
 
 
 async def test_a_second_scheduler_takes_over_when_the_lease_expires(settings) -> None:
+    lease_ttl = timedelta(seconds=settings.scheduler_lease_seconds)
     alchemy = create_alchemy_config(settings)
     start = datetime.now(UTC)
     async with unit_of_work(alchemy) as session:
-        assert await acquire_or_renew(session, "first", LEASE_TTL, now=start)
+        assert await acquire_or_renew(session, "first", lease_ttl, now=start)
     async with unit_of_work(alchemy) as session:
-        assert not await acquire_or_renew(session, "second", LEASE_TTL, now=start + timedelta(seconds=10))
+        assert not await acquire_or_renew(session, "second", lease_ttl, now=start + timedelta(seconds=10))
     async with unit_of_work(alchemy) as session:
-        assert await acquire_or_renew(session, "first", LEASE_TTL, now=start + timedelta(seconds=20))
-    later = start + timedelta(seconds=20) + LEASE_TTL + timedelta(seconds=1)
+        assert await acquire_or_renew(session, "first", lease_ttl, now=start + timedelta(seconds=20))
+    later = start + timedelta(seconds=20) + lease_ttl + timedelta(seconds=1)
     async with unit_of_work(alchemy) as session:
-        assert await acquire_or_renew(session, "second", LEASE_TTL, now=later)
+        assert await acquire_or_renew(session, "second", lease_ttl, now=later)
     async with unit_of_work(alchemy) as session:
         lease = await lease_state(session)
     assert lease is not None
