@@ -24,6 +24,7 @@ from shop.notifications import models as _notification_models  # noqa: F401 - wi
 from shop.streams import models as _stream_models  # noqa: F401
 from shop.ops.controllers import healthz
 from shop.settings import Settings
+from shop.training import controllers as training_api
 from shop.villages import controllers as villages_api
 from shop.villages import pages as villages_pages
 from shop.web.auth import EXCLUDE_OPT, PUBLIC, BearerTokenMiddleware, TokenCache, build_session_auth
@@ -39,6 +40,11 @@ API_CONTROLLERS = [
     villages_api.VillageController,
     villages_api.HouseholdController,
     catalogue_api.ProductController,
+    training_api.CourseController,
+    training_api.LessonController,
+    training_api.CohortController,
+    training_api.ClassController,
+    training_api.MyProgressController,
 ]
 PAGE_ROUTES = [
     *accounts_pages.ROUTES,

@@ -1,0 +1,1166 @@
+"""Training rules: courses and lessons, cohorts and enrolment, classes and attendance, progress, certificates.
+
+Who reaches what: a secretary their village's training, an admin every village's, a trainee only the
+published courses they are enrolled in and only their own progress (anything else is answered 404).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import urlsplit
+
+from advanced_alchemy.repository import SQLAlchemyAsyncRepository
+from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shop import i18n
+from shop.accounts.models import Role, User
+from shop.accounts.principal import Principal
+from shop.accounts.secrets import SecretHasher
+from shop.accounts.services import UserService
+from shop.calendar_feed import CalendarEvent
+from shop.errors import N_, Conflict, InvalidInput, NotFound, PermissionDenied
+from shop.notifications.models import RecipientKind
+from shop.notifications.services import PlannedReminder, sync_reminders, withdraw_reminders
+from shop.paging import Paging
+from shop.streams.models import Stream, StreamStatus
+from shop.timeutil import SHANGHAI, as_utc, local_today, to_local, utcnow
+from shop.training import checkin
+from shop.training.files import StoredLessonFile
+from shop.training.models import (
+    Attendance,
+    AttendanceStatus,
+    Certificate,
+    Cohort,
+    Course,
+    Enrollment,
+    Lesson,
+    LessonProgress,
+    TrainingClass,
+)
+from shop.training.rules import ATTENDED, ClassSlot, CompletionRule, Shortfall, Standing, tally_attendance
+from shop.villages.models import Village
+from shop.villages.services import clean_phone
+
+MAX_LESSONS = 60
+LESSON_BODY_MAX = 20_000
+DESCRIPTION_MAX = 2_000
+# Reading time for a lesson whose minutes were not given: about 300 Chinese characters a minute on a phone.
+CHARACTERS_PER_MINUTE = 300
+MAX_CLASS_LENGTH = timedelta(hours=12)
+EARLIEST = datetime(2020, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+CHECKIN_OPENS_BEFORE = timedelta(minutes=30)
+LATE_AFTER = timedelta(minutes=10)
+REMINDERS_BEFORE = (("class.24h", timedelta(hours=24)), ("class.1h", timedelta(hours=1)))
+REMINDER_TITLES = {
+    "class.24h": N_("Class tomorrow: %(topic)s"),
+    "class.1h": N_("Class in one hour: %(topic)s"),
+}
+CERTIFICATE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read off paper
+CERTIFICATE_CODE_LENGTH = 10
+# The scheduled pass over cohorts that ended longer ago than this is pointless: nothing changes there.
+CERTIFICATE_SWEEP_DAYS = 60
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LINE_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+# --- input -----------------------------------------------------------------------------------------------
+
+
+def clean_line(value: str | None, field: str, *, max_len: int, missing: str | None = None) -> str:
+    """One line of text; ``missing`` is the message when it is required and empty."""
+    text = (value or "").strip()
+    if missing and not text:
+        raise InvalidInput(field, missing)
+    if len(text) > max_len:
+        raise InvalidInput(field, N_("At most %(max)d characters, please."), max=max_len)
+    if _LINE_CONTROL.search(text):
+        raise InvalidInput(field, N_("This text holds invisible control characters; type it again."))
+    return text
+
+
+def clean_body(value: str | None, field: str, *, max_len: int) -> str:
+    text = (value or "").replace("\r\n", "\n").strip()
+    if len(text) > max_len:
+        raise InvalidInput(field, N_("At most %(max)d characters, please."), max=max_len)
+    if _CONTROL.search(text):
+        raise InvalidInput(field, N_("This text holds invisible control characters; type it again."))
+    return text
+
+
+def clean_video_url(value: str | None, field: str = "video_url") -> str:
+    url = clean_line(value, field, max_len=500)
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InvalidInput(field, N_("The video link must be a web address starting with https:// or http://."))
+    return url
+
+
+def clean_whole(value: object, field: str, *, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidInput(field, N_("Enter a whole number from %(low)d to %(high)d."), low=low, high=high)
+    return value
+
+
+def clean_rule(rule: CompletionRule) -> CompletionRule:
+    return CompletionRule(
+        require_all_lessons=bool(rule.require_all_lessons),
+        min_attendance_percent=clean_whole(rule.min_attendance_percent, "min_attendance_percent", low=0, high=100),
+        min_practice_streams=clean_whole(rule.min_practice_streams, "min_practice_streams", low=0, high=50),
+    )
+
+
+def clean_instant(value: datetime, field: str) -> datetime:
+    if value.tzinfo is None:
+        raise InvalidInput(field, N_("Give the time with its time zone, e.g. 2026-12-01T14:00:00+08:00."))
+    moment = as_utc(value)
+    if not EARLIEST <= moment < LATEST:
+        raise InvalidInput(field, N_("The time is out of range; check the year."))
+    return moment
+
+
+def clean_day(value: date | None, field: str) -> date | None:
+    if value is not None and not EARLIEST.date() <= value < LATEST.date():
+        raise InvalidInput(field, N_("The date is out of range; check the year."))
+    return value
+
+
+def rule_of(course: Course) -> CompletionRule:
+    return CompletionRule(course.require_all_lessons, course.min_attendance_percent, course.min_practice_streams)
+
+
+@dataclass
+class LessonFields:
+    """A lesson's editable text, checked once for the API, the forms and the starter course."""
+
+    title: str
+    body_md: str = ""
+    minutes: int | None = None
+    video_url: str = ""
+
+    def cleaned(self, prefix: str = "") -> LessonFields:
+        body = clean_body(self.body_md, f"{prefix}body_md", max_len=LESSON_BODY_MAX)
+        minutes = self.minutes
+        if minutes is None:
+            minutes = max(1, -(-len(body) // CHARACTERS_PER_MINUTE))
+        return LessonFields(
+            title=clean_line(self.title, f"{prefix}title", max_len=100, missing=N_("Give the lesson a title.")),
+            body_md=body,
+            minutes=clean_whole(minutes, f"{prefix}minutes", low=1, high=600),
+            video_url=clean_video_url(self.video_url, f"{prefix}video_url"),
+        )
+
+
+# --- courses and lessons ------------------------------------------------------------------------------------
+
+
+def _trainee_courses(user_id: int) -> Select[tuple[int]]:
+    """The ids of the courses the user is enrolled in (through any cohort)."""
+    return (
+        select(Cohort.course_id)
+        .join(Enrollment, Enrollment.cohort_id == Cohort.id)
+        .where(Enrollment.user_id == user_id)
+    )
+
+
+class CourseService(SQLAlchemyAsyncRepositoryService[Course]):
+    class Repo(SQLAlchemyAsyncRepository[Course]):
+        model_type = Course
+
+    repository_type = Repo
+
+    @property
+    def session(self) -> AsyncSession:
+        return self.repository.session
+
+    async def create_course(
+        self,
+        actor: Principal,
+        *,
+        title: str,
+        description: str = "",
+        lessons: Sequence[LessonFields] = (),
+        rule: CompletionRule | None = None,
+        published: bool = False,
+        village_id: int | None = None,
+        starter_key: str | None = None,
+    ) -> Course:
+        actor.require_staff()
+        target = actor.target_village(village_id)
+        if await self.session.get(Village, target) is None:
+            raise InvalidInput("village_id", N_("There is no village with this id."))
+        if len(lessons) > MAX_LESSONS:
+            raise InvalidInput("lessons", N_("A course holds at most %(max)d lessons."), max=MAX_LESSONS)
+        clean_lessons = [fields.cleaned(f"lessons[{i}].") for i, fields in enumerate(lessons)]
+        rule = clean_rule(rule or CompletionRule())
+        course = Course(
+            village_id=target,
+            title=clean_line(title, "title", max_len=100, missing=N_("Give the course a title.")),
+            description=clean_body(description, "description", max_len=DESCRIPTION_MAX),
+            require_all_lessons=rule.require_all_lessons,
+            min_attendance_percent=rule.min_attendance_percent,
+            min_practice_streams=rule.min_practice_streams,
+            published_at=utcnow() if published else None,
+            starter_key=starter_key,
+            lessons=[
+                Lesson(
+                    position=i,
+                    title=f.title,
+                    body_md=f.body_md,
+                    minutes=f.minutes,
+                    video_url=f.video_url,
+                )
+                for i, f in enumerate(clean_lessons, start=1)
+            ],
+        )
+        self.session.add(course)
+        await self.session.flush()
+        return course
+
+    async def list_for(self, actor: Principal, paging: Paging) -> tuple[Sequence[Course], int]:
+        filters: list = []
+        if actor.kind != "user":
+            raise NotFound()
+        if actor.is_staff:
+            scope = actor.village_filter()
+            if scope is not None:
+                filters.append(Course.village_id == scope)
+        else:
+            filters += [Course.id.in_(_trainee_courses(actor.id)), Course.published_at.is_not(None)]
+        return await self.get_many_and_count(*filters, paging.filter, order_by=[(Course.id, False)])
+
+    async def get_for(self, actor: Principal, course_id: int) -> Course:
+        course = await self.repository.get_one_or_none(id=course_id)
+        if course is None or actor.kind != "user":
+            raise NotFound()
+        if actor.is_staff:
+            actor.ensure_village(course.village_id)
+            return course
+        if not course.published or not await self._is_enrolled(actor.id, course.id):
+            raise NotFound()
+        return course
+
+    async def _is_enrolled(self, user_id: int, course_id: int) -> bool:
+        stmt = _trainee_courses(user_id).where(Cohort.course_id == course_id).limit(1)
+        return (await self.session.execute(stmt)).first() is not None
+
+    async def update_course(
+        self,
+        actor: Principal,
+        course_id: int,
+        *,
+        title: str | None = None,
+        description: str | None = None,
+        rule: CompletionRule | None = None,
+        published: bool | None = None,
+    ) -> Course:
+        actor.require_staff()
+        course = await self.get_for(actor, course_id)
+        if title is not None:
+            course.title = clean_line(title, "title", max_len=100, missing=N_("Give the course a title."))
+        if description is not None:
+            course.description = clean_body(description, "description", max_len=DESCRIPTION_MAX)
+        if rule is not None:
+            rule = clean_rule(rule)
+            course.require_all_lessons = rule.require_all_lessons
+            course.min_attendance_percent = rule.min_attendance_percent
+            course.min_practice_streams = rule.min_practice_streams
+        if published is not None and published != course.published:
+            if published and not course.lessons:
+                raise Conflict(N_("Add at least one lesson before publishing the course."), field="published")
+            course.published_at = utcnow() if published else None
+        await self.session.flush()
+        if rule is not None:
+            # A gentler rule may already be met by some trainees: their certificates are due now.
+            await TrainingProgress(self.session).issue_due_certificates(course_id=course.id)
+        return course
+
+    async def lesson_for(self, actor: Principal, lesson_id: int) -> Lesson:
+        """A lesson its reader may open: staff of the course's village, or a trainee enrolled in it."""
+        lesson = await self.session.get(Lesson, lesson_id)
+        if lesson is None:
+            raise NotFound()
+        await self.get_for(actor, lesson.course_id)
+        return lesson
+
+    async def add_lesson(self, actor: Principal, course_id: int, fields: LessonFields) -> Lesson:
+        actor.require_staff()
+        course = await self.get_for(actor, course_id)
+        if len(course.lessons) >= MAX_LESSONS:
+            raise InvalidInput("lessons", N_("A course holds at most %(max)d lessons."), max=MAX_LESSONS)
+        clean = fields.cleaned()
+        lesson = Lesson(
+            position=max((lesson.position for lesson in course.lessons), default=0) + 1,
+            title=clean.title,
+            body_md=clean.body_md,
+            minutes=clean.minutes,
+            video_url=clean.video_url,
+        )
+        course.lessons.append(lesson)
+        await self.session.flush()
+        return lesson
+
+    async def update_lesson(self, actor: Principal, lesson_id: int, fields: LessonFields) -> Lesson:
+        actor.require_staff()
+        lesson = await self.lesson_for(actor, lesson_id)
+        clean = fields.cleaned()
+        lesson.title, lesson.body_md, lesson.video_url = clean.title, clean.body_md, clean.video_url
+        lesson.minutes = clean.minutes or lesson.minutes
+        await self.session.flush()
+        return lesson
+
+    async def move_lesson(self, actor: Principal, lesson_id: int, step: int) -> Lesson:
+        """Swap the lesson with its neighbour before (step −1) or after (step +1) it."""
+        actor.require_staff()
+        lesson = await self.lesson_for(actor, lesson_id)
+        course = await self.get_for(actor, lesson.course_id)
+        ordered = list(course.lessons)
+        index = ordered.index(lesson)
+        other_index = index + (1 if step > 0 else -1)
+        if not 0 <= other_index < len(ordered):
+            return lesson
+        other = ordered[other_index]
+        mine, theirs = lesson.position, other.position
+        # Positions are unique per course: park one lesson outside the range while they swap.
+        lesson.position = -1
+        await self.session.flush()
+        other.position = mine
+        await self.session.flush()
+        lesson.position = theirs
+        await self.session.flush()
+        await self.session.refresh(course, ["lessons"])
+        return lesson
+
+    async def remove_lesson(self, actor: Principal, lesson_id: int) -> Course:
+        actor.require_staff()
+        lesson = await self.lesson_for(actor, lesson_id)
+        course = await self.get_for(actor, lesson.course_id)
+        if course.published and len(course.lessons) == 1:
+            raise Conflict(N_("A published course keeps at least one lesson; unpublish it first."))
+        course.lessons.remove(lesson)
+        await self.session.flush()
+        for position, remaining in enumerate(course.lessons, start=1):
+            if remaining.position != position:
+                remaining.position = position
+                await self.session.flush()
+        return course
+
+    async def attach_file(self, actor: Principal, lesson_id: int, stored: StoredLessonFile | None) -> Lesson:
+        """Attach a stored PDF to the lesson, or (``None``) take the attachment off."""
+        actor.require_staff()
+        lesson = await self.lesson_for(actor, lesson_id)
+        lesson.file_key = stored.key if stored else None
+        lesson.file_name = stored.name if stored else ""
+        lesson.file_bytes = stored.bytes if stored else 0
+        await self.session.flush()
+        return lesson
+
+    async def find_starter(self, village_id: int, starter_key: str) -> Course | None:
+        stmt = select(Course).where(Course.village_id == village_id, Course.starter_key == starter_key)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+
+# --- cohorts and enrolment ------------------------------------------------------------------------------------
+
+
+class CohortService(SQLAlchemyAsyncRepositoryService[Cohort]):
+    class Repo(SQLAlchemyAsyncRepository[Cohort]):
+        model_type = Cohort
+
+    repository_type = Repo
+
+    @property
+    def session(self) -> AsyncSession:
+        return self.repository.session
+
+    async def create_cohort(
+        self, actor: Principal, *, course_id: int, name: str, starts_on: date, ends_on: date | None = None
+    ) -> Cohort:
+        actor.require_staff()
+        course = await CourseService(session=self.session).get_for(actor, course_id)
+        name = clean_line(name, "name", max_len=50, missing=N_("Name the cohort, e.g. 第1期."))
+        if starts_on is None:
+            raise InvalidInput("starts_on", N_("Give the date the cohort starts."))
+        clean_day(starts_on, "starts_on")
+        clean_day(ends_on, "ends_on")
+        if ends_on is not None and ends_on < starts_on:
+            raise InvalidInput("ends_on", N_("The cohort cannot end before it starts."))
+        if await self.repository.exists(course_id=course.id, name=name):
+            raise Conflict(N_("This course already has a cohort called %(cohort)s."), field="name", cohort=name)
+        cohort = Cohort(
+            village_id=course.village_id, course_id=course.id, name=name, starts_on=starts_on, ends_on=ends_on
+        )
+        try:
+            cohort = await self.repository.add(cohort)
+        except IntegrityError as exc:
+            raise Conflict(
+                N_("This course already has a cohort called %(cohort)s."), field="name", cohort=name
+            ) from exc
+        await self.session.refresh(cohort)
+        return cohort
+
+    async def list_for(
+        self, actor: Principal, paging: Paging, *, course_id: int | None = None
+    ) -> tuple[Sequence[Cohort], int]:
+        if actor.kind != "user":
+            raise NotFound()
+        filters: list = []
+        if actor.is_staff:
+            scope = actor.village_filter()
+            if scope is not None:
+                filters.append(Cohort.village_id == scope)
+        else:
+            filters.append(Cohort.id.in_(select(Enrollment.cohort_id).where(Enrollment.user_id == actor.id)))
+            filters.append(Cohort.course_id.in_(select(Course.id).where(Course.published_at.is_not(None))))
+        if course_id is not None:
+            filters.append(Cohort.course_id == course_id)
+        return await self.get_many_and_count(
+            *filters, paging.filter, order_by=[(Cohort.starts_on, True), (Cohort.id, True)]
+        )
+
+    async def get_for(self, actor: Principal, cohort_id: int) -> Cohort:
+        cohort = await self.repository.get_one_or_none(id=cohort_id)
+        if cohort is None or actor.kind != "user":
+            raise NotFound()
+        if actor.is_staff:
+            actor.ensure_village(cohort.village_id)
+        elif not cohort.course.published or await self.enrollment_of(cohort.id, actor.id) is None:
+            raise NotFound()
+        return cohort
+
+    async def enrollment_of(self, cohort_id: int, user_id: int) -> Enrollment | None:
+        stmt = select(Enrollment).where(Enrollment.cohort_id == cohort_id, Enrollment.user_id == user_id)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def enrollments(self, cohort_id: int) -> list[Enrollment]:
+        rows = await self.session.execute(
+            select(Enrollment).where(Enrollment.cohort_id == cohort_id).order_by(Enrollment.id)
+        )
+        return list(rows.scalars())
+
+    async def enroll(self, actor: Principal, cohort_id: int, user_id: int) -> Enrollment:
+        """Enrol a trainee of the cohort's village; enrolling them again in the same cohort changes nothing."""
+        actor.require_staff()
+        cohort = await self.get_for(actor, cohort_id)
+        user = await self.session.get(User, user_id)
+        if user is None or user.village_id != cohort.village_id:
+            raise InvalidInput("user_id", N_("There is no user with this id in the cohort's village."))
+        if user.role != Role.TRAINEE.value:
+            raise InvalidInput("user_id", N_("Only trainee accounts can be enrolled."))
+        existing = await self.enrollment_of(cohort.id, user.id)
+        if existing is not None:
+            return existing
+        other = await self.session.execute(
+            select(Cohort.name)
+            .join(Enrollment, Enrollment.cohort_id == Cohort.id)
+            .where(Enrollment.user_id == user.id, Cohort.course_id == cohort.course_id)
+        )
+        taken = other.scalar_one_or_none()
+        if taken is not None:
+            raise Conflict(
+                N_("%(trainee)s is already in %(cohort)s of this course."),
+                field="user_id",
+                trainee=user.name,
+                cohort=taken,
+            )
+        enrollment = Enrollment(cohort_id=cohort.id, user_id=user.id)
+        self.session.add(enrollment)
+        try:
+            await self.session.flush()
+        except IntegrityError as exc:
+            raise Conflict(N_("%(trainee)s is already in this cohort."), field="user_id", trainee=user.name) from exc
+        await self.session.refresh(enrollment)
+        await ClassService(session=self.session).sync_cohort_reminders(cohort.id)
+        return enrollment
+
+    async def register_and_enroll(
+        self,
+        actor: Principal,
+        hasher: SecretHasher,
+        cohort_id: int,
+        *,
+        display_name: str,
+        phone: str,
+        password: str,
+    ) -> Enrollment:
+        """A new trainee account (the phone number is the username) enrolled in the cohort at once."""
+        actor.require_staff()
+        cohort = await self.get_for(actor, cohort_id)
+        name = clean_line(display_name, "display_name", max_len=50, missing=N_("Give the trainee's name."))
+        number = clean_phone(phone, required=True)
+        username = re.sub(r"[ -]", "", number)
+        user = await UserService(session=self.session).create_user(
+            actor,
+            hasher,
+            username=username,
+            password=password,
+            role=Role.TRAINEE.value,
+            village_id=cohort.village_id,
+            display_name=name,
+            phone=number,
+        )
+        return await self.enroll(actor, cohort.id, user.id)
+
+    async def unenroll(self, actor: Principal, cohort_id: int, user_id: int) -> None:
+        actor.require_staff()
+        cohort = await self.get_for(actor, cohort_id)
+        enrollment = await self.enrollment_of(cohort.id, user_id)
+        if enrollment is None:
+            raise NotFound()
+        await self.session.delete(enrollment)
+        await self.session.flush()
+        await ClassService(session=self.session).sync_cohort_reminders(cohort.id)
+
+    async def trainees_to_enroll(self, cohort: Cohort) -> list[User]:
+        """The village's trainee accounts not yet in this cohort (for the enrol form)."""
+        enrolled = select(Enrollment.user_id).where(Enrollment.cohort_id == cohort.id)
+        rows = await self.session.execute(
+            select(User)
+            .where(
+                User.village_id == cohort.village_id,
+                User.role == Role.TRAINEE.value,
+                User.active.is_(True),
+                User.id.not_in(enrolled),
+            )
+            .order_by(User.display_name, User.id)
+        )
+        return list(rows.scalars())
+
+
+# --- classes, reminders, attendance, check-in ------------------------------------------------------------------
+
+
+def class_reminders(training_class: TrainingClass, trainee_ids: Sequence[int]) -> list[PlannedReminder]:
+    """24 hours and 1 hour before the class, to every trainee of the cohort (times in Beijing time)."""
+    starts = as_utc(training_class.starts_at)
+    params = {
+        "topic": training_class.topic,
+        "time": to_local(starts).strftime("%Y-%m-%d %H:%M"),
+        "place": training_class.place,
+    }
+    return [
+        PlannedReminder(
+            kind=kind,
+            recipient_kind=RecipientKind.USER,
+            recipient_id=user_id,
+            due_at=starts - before,
+            title=REMINDER_TITLES[kind],
+            body=N_("%(time)s at %(place)s"),
+            params=params,
+            link=f"/training/classes/{training_class.id}",
+        )
+        for user_id in trainee_ids
+        for kind, before in REMINDERS_BEFORE
+    ]
+
+
+class ClassService(SQLAlchemyAsyncRepositoryService[TrainingClass]):
+    class Repo(SQLAlchemyAsyncRepository[TrainingClass]):
+        model_type = TrainingClass
+
+    repository_type = Repo
+
+    @property
+    def session(self) -> AsyncSession:
+        return self.repository.session
+
+    @staticmethod
+    def _clean_times(starts_at: datetime, ends_at: datetime) -> tuple[datetime, datetime]:
+        starts = clean_instant(starts_at, "starts_at")
+        ends = clean_instant(ends_at, "ends_at")
+        if ends <= starts:
+            raise InvalidInput("ends_at", N_("The class must end after it starts."))
+        if ends - starts > MAX_CLASS_LENGTH:
+            raise InvalidInput("ends_at", N_("A class lasts at most 12 hours."))
+        return starts, ends
+
+    async def schedule_class(
+        self, actor: Principal, cohort_id: int, *, topic: str, place: str, starts_at: datetime, ends_at: datetime
+    ) -> TrainingClass:
+        actor.require_staff()
+        cohort = await CohortService(session=self.session).get_for(actor, cohort_id)
+        starts, ends = self._clean_times(starts_at, ends_at)
+        training_class = TrainingClass(
+            cohort_id=cohort.id,
+            topic=clean_line(topic, "topic", max_len=100, missing=N_("Give the class a topic.")),
+            place=clean_line(place, "place", max_len=100, missing=N_("Say where the class is held.")),
+            starts_at=starts,
+            ends_at=ends,
+        )
+        self.session.add(training_class)
+        await self.session.flush()
+        await self.session.refresh(training_class)
+        await self.sync_reminders_of(training_class)
+        return training_class
+
+    async def get_for(self, actor: Principal, class_id: int) -> TrainingClass:
+        training_class = await self.repository.get_one_or_none(id=class_id)
+        if training_class is None:
+            raise NotFound()
+        await CohortService(session=self.session).get_for(actor, training_class.cohort_id)
+        return training_class
+
+    async def classes_of(self, cohort_id: int) -> list[TrainingClass]:
+        rows = await self.session.execute(
+            select(TrainingClass)
+            .where(TrainingClass.cohort_id == cohort_id)
+            .order_by(TrainingClass.starts_at, TrainingClass.id)
+        )
+        return list(rows.scalars())
+
+    async def update_class(
+        self,
+        actor: Principal,
+        class_id: int,
+        *,
+        topic: str | None = None,
+        place: str | None = None,
+        starts_at: datetime | None = None,
+        ends_at: datetime | None = None,
+    ) -> TrainingClass:
+        """Change the topic, the place or the time; the trainees' reminders move with it."""
+        actor.require_staff()
+        training_class = await self.get_for(actor, class_id)
+        if training_class.cancelled:
+            raise Conflict(N_("This class was cancelled; schedule a new one instead."))
+        if topic is not None:
+            training_class.topic = clean_line(topic, "topic", max_len=100, missing=N_("Give the class a topic."))
+        if place is not None:
+            training_class.place = clean_line(place, "place", max_len=100, missing=N_("Say where the class is held."))
+        starts, ends = self._clean_times(starts_at or training_class.starts_at, ends_at or training_class.ends_at)
+        training_class.starts_at, training_class.ends_at = starts, ends
+        await self.session.flush()
+        await self.sync_reminders_of(training_class)
+        return training_class
+
+    async def cancel_class(self, actor: Principal, class_id: int) -> TrainingClass:
+        actor.require_staff()
+        training_class = await self.get_for(actor, class_id)
+        if training_class.cancelled:
+            return training_class
+        training_class.cancelled_at = utcnow()
+        await self.session.flush()
+        await withdraw_reminders(self.session, "class", training_class.id)
+        # One class fewer may bring someone's attendance over the line.
+        await TrainingProgress(self.session).issue_due_certificates(cohort_id=training_class.cohort_id)
+        return training_class
+
+    async def sync_reminders_of(self, training_class: TrainingClass) -> None:
+        if training_class.cancelled:
+            await withdraw_reminders(self.session, "class", training_class.id)
+            return
+        trainee_ids = await self.session.execute(
+            select(Enrollment.user_id).where(Enrollment.cohort_id == training_class.cohort_id)
+        )
+        await sync_reminders(
+            self.session,
+            "class",
+            training_class.id,
+            class_reminders(training_class, sorted(trainee_ids.scalars())),
+            version=as_utc(training_class.starts_at).isoformat(),
+        )
+
+    async def sync_cohort_reminders(self, cohort_id: int) -> None:
+        """After enrolment changes: every upcoming class of the cohort gets the new list of trainees."""
+        now = utcnow()
+        for training_class in await self.classes_of(cohort_id):
+            if not training_class.cancelled and as_utc(training_class.starts_at) > now:
+                await self.sync_reminders_of(training_class)
+
+    async def roll(self, training_class: TrainingClass) -> list[tuple[Enrollment, Attendance | None]]:
+        enrollments = await CohortService(session=self.session).enrollments(training_class.cohort_id)
+        rows = await self.session.execute(select(Attendance).where(Attendance.class_id == training_class.id))
+        marks = {a.user_id: a for a in rows.scalars()}
+        return [(e, marks.get(e.user_id)) for e in sorted(enrollments, key=lambda e: (e.user.name, e.user_id))]
+
+    async def record_attendance(
+        self, actor: Principal, class_id: int, marks: Mapping[int, str], *, now: datetime | None = None
+    ) -> list[Attendance]:
+        """The secretary's roll: present / late / excused / absent for each trainee named."""
+        actor.require_staff()
+        now = now or utcnow()
+        training_class = await self.get_for(actor, class_id)
+        if training_class.cancelled:
+            raise Conflict(N_("This class was cancelled; there is no attendance to take."))
+        enrolled = {e.user_id for e in await CohortService(session=self.session).enrollments(training_class.cohort_id)}
+        for user_id, status in marks.items():
+            if user_id not in enrolled:
+                raise InvalidInput("marks", N_("User %(id)s is not in this class's cohort."), id=user_id)
+            if status not in {s.value for s in AttendanceStatus}:
+                raise InvalidInput("status", N_("The status must be present, late, excused or absent."))
+            if status in ATTENDED and now < as_utc(training_class.starts_at) - CHECKIN_OPENS_BEFORE:
+                raise InvalidInput("status", N_("A class that has not started cannot be marked present or late."))
+        existing = {
+            a.user_id: a
+            for a in (
+                await self.session.execute(select(Attendance).where(Attendance.class_id == training_class.id))
+            ).scalars()
+        }
+        recorded: list[Attendance] = []
+        for user_id, status in marks.items():
+            mark = existing.get(user_id)
+            if mark is None:
+                mark = Attendance(class_id=training_class.id, user_id=user_id, status=status)
+                self.session.add(mark)
+            mark.status = status
+            mark.recorded_by = actor.user_id or None
+            recorded.append(mark)
+        await self.session.flush()
+        progress = TrainingProgress(self.session)
+        for user_id in marks:
+            await progress.issue_if_met(training_class.cohort, user_id, now=now)
+        return recorded
+
+    async def check_in_target(self, actor: Principal, class_id: int) -> TrainingClass:
+        """The class a trainee wants to check in to; a trainee of another cohort is told so, plainly."""
+        if actor.kind != "user" or actor.role != Role.TRAINEE.value:
+            raise PermissionDenied(N_("Only trainees check in; staff take the roll on the class page."))
+        training_class = await self.repository.get_one_or_none(id=class_id)
+        if training_class is None or not actor.can_reach_village(training_class.cohort.village_id):
+            raise NotFound()
+        if await CohortService(session=self.session).enrollment_of(training_class.cohort_id, actor.id) is None:
+            raise PermissionDenied(N_("You are not in this class's cohort, so you cannot check in to it."))
+        return training_class
+
+    @staticmethod
+    def check_in_open(training_class: TrainingClass, now: datetime) -> bool:
+        """From 30 minutes before the start until the end of the class."""
+        opens = as_utc(training_class.starts_at) - CHECKIN_OPENS_BEFORE
+        return not training_class.cancelled and opens <= as_utc(now) <= as_utc(training_class.ends_at)
+
+    async def check_in(
+        self, actor: Principal, secret_key: str, class_id: int, code: str, *, now: datetime | None = None
+    ) -> Attendance:
+        """A trainee checks in with the code on the secretary's screen (this minute's or the last one's).
+
+        Arriving more than 10 minutes after the start counts as late. The first check-in stands.
+        """
+        now = now or utcnow()
+        training_class = await self.check_in_target(actor, class_id)
+        if training_class.cancelled:
+            raise Conflict(N_("This class was cancelled."))
+        if now < as_utc(training_class.starts_at) - CHECKIN_OPENS_BEFORE:
+            raise Conflict(N_("Check-in opens 30 minutes before the class starts."))
+        if now > as_utc(training_class.ends_at):
+            raise Conflict(N_("This class is over. Ask the secretary to mark your attendance."))
+        if not checkin.is_valid_code(secret_key, training_class.id, code, now):
+            raise InvalidInput("code", N_("This code is wrong or too old. Scan the code on the screen again."))
+        late = now > as_utc(training_class.starts_at) + LATE_AFTER
+        status = AttendanceStatus.LATE if late else AttendanceStatus.PRESENT
+        stmt = select(Attendance).where(Attendance.class_id == training_class.id, Attendance.user_id == actor.id)
+        mark = (await self.session.execute(stmt)).scalar_one_or_none()
+        if mark is None:
+            mark = Attendance(
+                class_id=training_class.id,
+                user_id=actor.id,
+                status=status.value,
+                checked_in_at=now,
+                recorded_by=actor.id,
+            )
+            try:
+                async with self.session.begin_nested():
+                    self.session.add(mark)
+            except IntegrityError:
+                # A second tap on the same phone got there first: that check-in stands.
+                return (await self.session.execute(stmt)).scalar_one()
+        elif mark.status in ATTENDED:
+            return mark
+        else:
+            # Marked absent or excused before the trainee turned up: being here wins.
+            mark.status, mark.checked_in_at, mark.recorded_by = status.value, now, actor.id
+            await self.session.flush()
+        await TrainingProgress(self.session).issue_if_met(training_class.cohort, actor.id, now=now)
+        return mark
+
+
+# --- progress, completion, certificates ----------------------------------------------------------------------
+
+
+def cohort_start(cohort: Cohort) -> datetime:
+    """The instant the cohort starts: midnight of its first day in Beijing."""
+    return datetime.combine(cohort.starts_on, time.min, tzinfo=SHANGHAI).astimezone(UTC)
+
+
+def new_certificate_code() -> str:
+    return "".join(secrets.choice(CERTIFICATE_ALPHABET) for _ in range(CERTIFICATE_CODE_LENGTH))
+
+
+@dataclass
+class TraineeProgress:
+    """One trainee in one cohort: their standing against the course's rule and what is still missing."""
+
+    enrollment: Enrollment
+    cohort: Cohort
+    course: Course
+    standing: Standing
+    rule: CompletionRule
+    certificate: Certificate | None = None
+    done_lesson_ids: set[int] = field(default_factory=set)
+
+    @property
+    def shortfalls(self) -> list[Shortfall]:
+        return self.standing.shortfalls(self.rule)
+
+    @property
+    def completed(self) -> bool:
+        return self.certificate is not None and self.certificate.revoked_at is None
+
+    @property
+    def next_lesson(self) -> Lesson | None:
+        return next((lesson for lesson in self.course.lessons if lesson.id not in self.done_lesson_ids), None)
+
+    def risks(self, now: datetime) -> list[Shortfall]:
+        return [] if self.completed else self.standing.risks(self.rule, now)
+
+
+@dataclass
+class TraineeHome:
+    courses: list[TraineeProgress]
+    next_class: TrainingClass | None
+    practice_streams: list[Stream]
+    my_attendance: dict[int, str]
+
+
+class TrainingProgress:
+    """Progress and completion: reads what trainees did, issues certificates when the rule is met."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def standings(
+        self, cohort: Cohort, enrollments: Sequence[Enrollment], now: datetime
+    ) -> list[TraineeProgress]:
+        """Every given trainee's standing in the cohort, in a handful of queries whatever their number."""
+        if not enrollments:
+            return []
+        course = cohort.course
+        user_ids = [e.user_id for e in enrollments]
+        lesson_ids = [lesson.id for lesson in course.lessons]
+        done: dict[int, set[int]] = {uid: set() for uid in user_ids}
+        last_done: dict[int, datetime] = {}
+        if lesson_ids:
+            rows = await self.session.execute(
+                select(LessonProgress.user_id, LessonProgress.lesson_id, LessonProgress.completed_at).where(
+                    LessonProgress.lesson_id.in_(lesson_ids), LessonProgress.user_id.in_(user_ids)
+                )
+            )
+            for user_id, lesson_id, completed_at in rows:
+                done[user_id].add(lesson_id)
+                moment = as_utc(completed_at)
+                if user_id not in last_done or moment > last_done[user_id]:
+                    last_done[user_id] = moment
+        classes = await ClassService(session=self.session).classes_of(cohort.id)
+        slots = [ClassSlot(c.id, c.ends_at, c.cancelled) for c in classes]
+        statuses: dict[int, dict[int, str]] = {uid: {} for uid in user_ids}
+        if classes:
+            marks = await self.session.execute(
+                select(Attendance.user_id, Attendance.class_id, Attendance.status).where(
+                    Attendance.class_id.in_([c.id for c in classes]), Attendance.user_id.in_(user_ids)
+                )
+            )
+            for user_id, class_id, status in marks:
+                statuses[user_id][class_id] = status
+        hosted = await self.session.execute(
+            select(Stream.host_user_id, func.count())
+            .where(
+                Stream.practice.is_(True),
+                Stream.status == StreamStatus.ENDED.value,
+                Stream.village_id == cohort.village_id,
+                Stream.host_user_id.in_(user_ids),
+                Stream.starts_at >= cohort_start(cohort),
+            )
+            .group_by(Stream.host_user_id)
+        )
+        practice = {user_id: int(count) for user_id, count in hosted}
+        certificates = await self.session.execute(
+            select(Certificate).where(Certificate.cohort_id == cohort.id, Certificate.user_id.in_(user_ids))
+        )
+        issued = {c.user_id: c for c in certificates.scalars()}
+        rule = rule_of(course)
+        result = []
+        for enrollment in enrollments:
+            uid = enrollment.user_id
+            started = max(as_utc(enrollment.created_at), cohort_start(cohort))
+            standing = Standing(
+                lessons_done=len(done[uid]),
+                lessons_total=len(lesson_ids),
+                attendance=tally_attendance(slots, statuses[uid], now),
+                practice_hosted=practice.get(uid, 0),
+                last_activity_at=max(last_done.get(uid, started), started),
+            )
+            result.append(TraineeProgress(enrollment, cohort, course, standing, rule, issued.get(uid), done[uid]))
+        return result
+
+    async def progress_of(self, enrollment: Enrollment, now: datetime | None = None) -> TraineeProgress:
+        return (await self.standings(enrollment.cohort, [enrollment], now or utcnow()))[0]
+
+    async def enrollment_for(self, actor: Principal, enrollment_id: int) -> Enrollment:
+        """One trainee's place in a cohort: for staff of its village and for that trainee, nobody else."""
+        enrollment = await self.session.get(Enrollment, enrollment_id)
+        if enrollment is None or actor.kind != "user":
+            raise NotFound()
+        if actor.is_staff:
+            actor.ensure_village(enrollment.cohort.village_id)
+        elif enrollment.user_id != actor.id or not enrollment.cohort.course.published:
+            raise NotFound()
+        return enrollment
+
+    async def my_progress(self, actor: Principal, now: datetime | None = None) -> list[TraineeProgress]:
+        """The caller's own courses (published ones), newest cohort first."""
+        if actor.kind != "user":
+            raise NotFound()
+        now = now or utcnow()
+        rows = await self.session.execute(
+            select(Enrollment)
+            .join(Cohort, Cohort.id == Enrollment.cohort_id)
+            .join(Course, Course.id == Cohort.course_id)
+            .where(Enrollment.user_id == actor.id, Course.published_at.is_not(None))
+            .order_by(Cohort.starts_on.desc(), Enrollment.id.desc())
+        )
+        result: list[TraineeProgress] = []
+        for enrollment in rows.scalars():
+            result += await self.standings(enrollment.cohort, [enrollment], now)
+        return result
+
+    async def cohort_dashboard(
+        self, actor: Principal, cohort_id: int, now: datetime | None = None
+    ) -> tuple[Cohort, list[TraineeProgress]]:
+        actor.require_staff()
+        cohort = await CohortService(session=self.session).get_for(actor, cohort_id)
+        enrollments = await CohortService(session=self.session).enrollments(cohort.id)
+        rows = await self.standings(cohort, enrollments, now or utcnow())
+        return cohort, sorted(rows, key=lambda p: (p.enrollment.user.name, p.enrollment.user_id))
+
+    async def complete_lesson(
+        self, actor: Principal, lesson_id: int, *, now: datetime | None = None
+    ) -> tuple[LessonProgress, list[TraineeProgress]]:
+        """The trainee marks a lesson done (doing it again changes nothing); returns their progress after it."""
+        now = now or utcnow()
+        if actor.kind != "user" or actor.role != Role.TRAINEE.value:
+            raise PermissionDenied(N_("Only trainees mark lessons done."))
+        lesson = await CourseService(session=self.session).lesson_for(actor, lesson_id)
+        mine = select(LessonProgress).where(LessonProgress.lesson_id == lesson.id, LessonProgress.user_id == actor.id)
+        mark = (await self.session.execute(mine)).scalar_one_or_none()
+        if mark is None:
+            mark = LessonProgress(lesson_id=lesson.id, user_id=actor.id, completed_at=now)
+            try:
+                async with self.session.begin_nested():
+                    self.session.add(mark)
+            except IntegrityError:
+                # The same trainee's second tap got there first: the lesson is done either way.
+                mark = (await self.session.execute(mine)).scalar_one()
+        rows = await self.session.execute(
+            select(Enrollment)
+            .join(Cohort, Cohort.id == Enrollment.cohort_id)
+            .where(Enrollment.user_id == actor.id, Cohort.course_id == lesson.course_id)
+        )
+        progress: list[TraineeProgress] = []
+        for enrollment in rows.scalars().all():
+            await self.issue_if_met(enrollment.cohort, actor.id, now=now)
+            progress += await self.standings(enrollment.cohort, [enrollment], now)
+        return mark, progress
+
+    async def issue_if_met(self, cohort: Cohort, user_id: int, *, now: datetime | None = None) -> Certificate | None:
+        """Issue the certificate when the trainee meets the rule and holds none for this cohort yet."""
+        enrollment = await CohortService(session=self.session).enrollment_of(cohort.id, user_id)
+        if enrollment is None:
+            return None
+        (progress,) = await self.standings(cohort, [enrollment], now or utcnow())
+        if progress.certificate is not None or not progress.standing.meets(progress.rule):
+            return progress.certificate
+        return await self._issue(progress, now or utcnow())
+
+    async def _issue(self, progress: TraineeProgress, now: datetime) -> Certificate:
+        user = progress.enrollment.user
+        for _attempt in range(5):
+            code = new_certificate_code()
+            if (await self.session.execute(select(Certificate.id).where(Certificate.code == code))).first() is None:
+                break
+        certificate = Certificate(
+            code=code,
+            user_id=user.id,
+            cohort_id=progress.cohort.id,
+            course_id=progress.course.id,
+            holder_name=user.name,
+            course_title=progress.course.title,
+            cohort_name=progress.cohort.name,
+            issued_on=local_today(now),
+        )
+        try:
+            async with self.session.begin_nested():
+                self.session.add(certificate)
+        except IntegrityError:
+            # Issued by a concurrent request a moment ago: that one stands.
+            stmt = select(Certificate).where(
+                Certificate.cohort_id == progress.cohort.id, Certificate.user_id == user.id
+            )
+            return (await self.session.execute(stmt)).scalar_one()
+        return certificate
+
+    async def issue_due_certificates(
+        self, *, now: datetime | None = None, course_id: int | None = None, cohort_id: int | None = None
+    ) -> int:
+        """Issue every certificate that has become due (e.g. a practice stream ended); returns how many."""
+        now = now or utcnow()
+        stmt = select(Cohort).join(Course, Course.id == Cohort.course_id).where(Course.published_at.is_not(None))
+        if course_id is not None:
+            stmt = stmt.where(Cohort.course_id == course_id)
+        if cohort_id is not None:
+            stmt = stmt.where(Cohort.id == cohort_id)
+        if course_id is None and cohort_id is None:
+            horizon = local_today(now) - timedelta(days=CERTIFICATE_SWEEP_DAYS)
+            stmt = stmt.where((Cohort.ends_on.is_(None)) | (Cohort.ends_on >= horizon))
+        issued = 0
+        for cohort in (await self.session.execute(stmt)).scalars().all():
+            without = await self.session.execute(
+                select(Enrollment).where(
+                    Enrollment.cohort_id == cohort.id,
+                    Enrollment.user_id.not_in(select(Certificate.user_id).where(Certificate.cohort_id == cohort.id)),
+                )
+            )
+            for progress in await self.standings(cohort, list(without.scalars()), now):
+                if progress.standing.meets(progress.rule):
+                    await self._issue(progress, now)
+                    issued += 1
+        return issued
+
+    async def lessons_done(self, user_id: int, lesson_ids: Sequence[int]) -> set[int]:
+        if not lesson_ids:
+            return set()
+        rows = await self.session.execute(
+            select(LessonProgress.lesson_id).where(
+                LessonProgress.user_id == user_id, LessonProgress.lesson_id.in_(lesson_ids)
+            )
+        )
+        return set(rows.scalars())
+
+    async def class_record(self, cohort: Cohort, user_id: int) -> list[tuple[TrainingClass, str | None]]:
+        """The cohort's classes in order, each with what was recorded for the trainee (or nothing)."""
+        classes = await ClassService(session=self.session).classes_of(cohort.id)
+        marks: dict[int, str] = {}
+        if classes:
+            rows = await self.session.execute(
+                select(Attendance.class_id, Attendance.status).where(
+                    Attendance.user_id == user_id, Attendance.class_id.in_([c.id for c in classes])
+                )
+            )
+            marks = dict(rows.tuples().all())
+        return [(c, marks.get(c.id)) for c in classes]
+
+    async def practice_streams(self, cohort: Cohort, user_id: int) -> list[Stream]:
+        """The trainee's practice streams since the cohort started (the ended ones count for the rule)."""
+        rows = await self.session.execute(
+            select(Stream)
+            .where(
+                Stream.practice.is_(True),
+                Stream.host_user_id == user_id,
+                Stream.village_id == cohort.village_id,
+                Stream.starts_at >= cohort_start(cohort),
+            )
+            .order_by(Stream.starts_at.desc())
+        )
+        return list(rows.scalars())
+
+    async def trainee_home(self, actor: Principal, now: datetime | None = None) -> TraineeHome:
+        now = now or utcnow()
+        courses = await self.my_progress(actor, now)
+        cohort_ids = [p.cohort.id for p in courses]
+        next_class = None
+        my_attendance: dict[int, str] = {}
+        if cohort_ids:
+            upcoming = await self.session.execute(
+                select(TrainingClass)
+                .where(
+                    TrainingClass.cohort_id.in_(cohort_ids),
+                    TrainingClass.cancelled_at.is_(None),
+                    TrainingClass.ends_at > now,
+                )
+                .order_by(TrainingClass.starts_at)
+                .limit(1)
+            )
+            next_class = upcoming.scalar_one_or_none()
+            if next_class is not None:
+                mark = await self.session.execute(
+                    select(Attendance.status).where(
+                        Attendance.class_id == next_class.id, Attendance.user_id == actor.id
+                    )
+                )
+                status = mark.scalar_one_or_none()
+                if status:
+                    my_attendance[next_class.id] = status
+        streams = await self.session.execute(
+            select(Stream)
+            .where(Stream.practice.is_(True), Stream.host_user_id == actor.id)
+            .order_by(Stream.starts_at.desc())
+            .limit(10)
+        )
+        return TraineeHome(courses, next_class, list(streams.scalars()), my_attendance)
+
+
+class CertificateService(SQLAlchemyAsyncRepositoryService[Certificate]):
+    class Repo(SQLAlchemyAsyncRepository[Certificate]):
+        model_type = Certificate
+
+    repository_type = Repo
+
+    async def verify(self, code: str) -> Certificate:
+        """Anyone may look a code up; it answers the certificate (revoked ones say so) or 404."""
+        text = (code or "").strip().upper()
+        if not text or len(text) > 16:
+            raise NotFound()
+        certificate = await self.repository.get_one_or_none(code=text)
+        if certificate is None:
+            raise NotFound()
+        return certificate
+
+    async def set_revoked(self, actor: Principal, certificate_id: int, revoked: bool) -> Certificate:
+        """Withdraw a certificate issued in error (or restore it); a withdrawn one is not issued again by itself."""
+        actor.require_staff()
+        certificate = await self.repository.get_one_or_none(id=certificate_id)
+        if certificate is None:
+            raise NotFound()
+        cohort = await self.repository.session.get(Cohort, certificate.cohort_id)
+        actor.ensure_village(cohort.village_id if cohort else None)
+        certificate.revoked_at = utcnow() if revoked else None
+        await self.repository.session.flush()
+        return certificate
+
+
+# --- what other domains call -------------------------------------------------------------------------------------
+
+
+async def class_events_for_user(session: AsyncSession, user_id: int, *, base_url: str = "") -> list[CalendarEvent]:
+    """The classes of every cohort the user is enrolled in, for their calendar feed (cancelled ones marked)."""
+    rows = await session.execute(
+        select(TrainingClass)
+        .join(Enrollment, Enrollment.cohort_id == TrainingClass.cohort_id)
+        .where(Enrollment.user_id == user_id)
+        .order_by(TrainingClass.starts_at)
+    )
+    events = []
+    for training_class in rows.scalars():
+        cohort = training_class.cohort
+        events.append(
+            CalendarEvent(
+                uid=f"class-{training_class.id}@cunbo",
+                title=i18n.gettext_(N_("Class: %(topic)s"), topic=training_class.topic),
+                starts_at=as_utc(training_class.starts_at),
+                ends_at=as_utc(training_class.ends_at),
+                location=training_class.place,
+                description=f"{cohort.course.title} · {cohort.name}",
+                url=f"{base_url}/training/classes/{training_class.id}",
+                cancelled=training_class.cancelled,
+                updated_at=as_utc(training_class.updated_at),
+            )
+        )
+    return events
