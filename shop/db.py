@@ -55,8 +55,8 @@ class ShopSession(Session):
         return engine
 
 
-def _install_sqlite_rules(engine: AsyncEngine, synchronous: str) -> None:
-    sync_engine = engine.sync_engine
+def _install_sqlite_rules(engine: AsyncEngine | Engine, synchronous: str) -> None:
+    sync_engine = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
 
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -89,6 +89,17 @@ def create_engine(settings: Settings) -> AsyncEngine:
     return create_async_engine(
         settings.database_url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True
     )
+
+
+def create_sqlite_writer_engine(settings: Settings) -> Engine:
+    """A plain (synchronous) engine on the SQLite file, for the order writer's own thread: the whole
+    batch runs there without a hop through the event loop for every statement."""
+    from sqlalchemy import create_engine as create_sync_engine
+
+    url = settings.database_url.replace("sqlite+aiosqlite://", "sqlite://", 1)
+    engine = create_sync_engine(url, pool_size=1, max_overflow=0, hide_parameters=True)
+    _install_sqlite_rules(engine, settings.sqlite_synchronous)
+    return engine
 
 
 def create_alchemy_config(settings: Settings, engine: AsyncEngine | None = None) -> SQLAlchemyAsyncConfig:

@@ -1,0 +1,99 @@
+"""JSON API: placing orders (the write path), reading them, moving them through their lifecycle."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromQuery, HeaderParameter, JSONBody, QueryParameter
+
+from shop import i18n
+from shop.orders.placing import ItemRequest, OrderRequest
+from shop.orders.schemas import OrderIn, OrderOut, StatusIn
+from shop.orders.services import change_status, get_order, list_orders
+from shop.paging import Page
+from shop.web.auth import requires_staff
+from shop.web.deps import Actor, DbSession, PageParams
+from shop.web.params import IdPath, IdQuery
+
+
+def request_from(data: OrderIn, actor: Any, *, key: str | None = None, body: bytes = b"") -> OrderRequest:
+    return OrderRequest(
+        actor=actor,
+        items=[ItemRequest(item.product_id, item.quantity) for item in data.items],
+        buyer_name=data.buyer_name.strip(),
+        buyer_phone=data.buyer_phone.strip(),
+        address=data.address.strip(),
+        stream_id=data.stream_id,
+        source=data.source,
+        external_id=data.external_id,
+        note=data.note.strip(),
+        idempotency_key=key,
+        request_hash=hashlib.sha256(body).hexdigest() if key else None,
+    )
+
+
+class OrderController(Controller):
+    path = "/orders"
+    tags = ["orders"]
+    guards = [requires_staff]
+
+    @post("/", status_code=201)
+    async def place_order(
+        self,
+        data: JSONBody[OrderIn],
+        actor: Actor,
+        request: Request[Any, Any, Any],
+        idempotency_key: Annotated[
+            str | None,
+            HeaderParameter(header="Idempotency-Key", max_length=200, description="replays return the first answer"),
+        ] = None,
+    ) -> Response[dict[str, Any]]:
+        """Place an order: units come from the oldest lots; all or nothing (409 names the short item).
+
+        201 with the order; 200 with the existing order when ``(source, external_id)`` was seen before.
+        """
+        placed = await request.app.state.order_writer.submit(
+            request_from(data, actor, key=idempotency_key, body=await request.body())
+        )
+        if placed.error is not None:
+            error = placed.error
+            body = {"status_code": error.status_code, "detail": error.render(i18n.translate), "field": error.field}
+            return Response(body, status_code=error.status_code)
+        if placed.order_id is not None:
+            from shop.streams.live import notify_after_response
+
+            if placed.body and placed.body.get("stream_id"):
+                notify_after_response(request, placed.body["stream_id"])
+        return Response(placed.body or {}, status_code=placed.status_code)
+
+    @get("/")
+    async def orders(
+        self,
+        db_session: DbSession,
+        actor: Actor,
+        paging: PageParams,
+        source: FromQuery[str | None] = None,
+        status: FromQuery[str | None] = None,
+        stream_id: IdQuery = None,
+        external_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
+    ) -> Page[OrderOut]:
+        """The village's orders, newest first; filters: source, status, stream_id, external_id."""
+        rows, total = await list_orders(
+            db_session, actor, paging, source=source, status=status, stream_id=stream_id, external_id=external_id
+        )
+        return Page([OrderOut.of(o) for o in rows], total, paging.limit, paging.offset)
+
+    @get("/{order_id:int}")
+    async def order(self, order_id: IdPath, db_session: DbSession, actor: Actor) -> OrderOut:
+        return OrderOut.of(await get_order(db_session, actor, order_id))
+
+    @post("/{order_id:int}/status", status_code=200)
+    async def move(self, order_id: IdPath, data: JSONBody[StatusIn], db_session: DbSession, actor: Actor) -> OrderOut:
+        """paid / shipped (with tracking number) / completed / cancelled (units go back to their lots) /
+        refunded (after completion). Illegal moves are 409 with the reason."""
+        order = await change_status(
+            db_session, actor, order_id, data.status, tracking_no=data.tracking_no, courier=data.courier
+        )
+        return OrderOut.of(order)

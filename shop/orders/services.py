@@ -1,0 +1,205 @@
+"""The order lifecycle and order lookups.
+
+placed → paid → shipped (courier, tracking number) → completed (buyer confirmed, or the village's
+auto-confirm days after shipping); placed or paid → cancelled, which gives every unit back to the exact
+lot it came from; completed → refunded. Every move is a conditional update (two taps cannot both move
+an order) and is recorded with who made it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shop.accounts.principal import Principal
+from shop.catalogue.models import Lot
+from shop.errors import N_, Conflict, InvalidInput, NotFound
+from shop.orders.models import Allocation, Order, OrderLine, OrderStatus, StatusChange
+from shop.paging import Paging
+from shop.timeutil import utcnow
+
+ALLOWED_MOVES: dict[str, set[str]] = {
+    OrderStatus.PLACED.value: {OrderStatus.PAID.value, OrderStatus.SHIPPED.value, OrderStatus.CANCELLED.value},
+    OrderStatus.PAID.value: {OrderStatus.SHIPPED.value, OrderStatus.CANCELLED.value},
+    OrderStatus.SHIPPED.value: {OrderStatus.COMPLETED.value},
+    OrderStatus.COMPLETED.value: {OrderStatus.REFUNDED.value},
+    OrderStatus.CANCELLED.value: set(),
+    OrderStatus.REFUNDED.value: set(),
+}
+TIMESTAMP = {
+    OrderStatus.PAID.value: "paid_at",
+    OrderStatus.SHIPPED.value: "shipped_at",
+    OrderStatus.COMPLETED.value: "completed_at",
+    OrderStatus.CANCELLED.value: "cancelled_at",
+    OrderStatus.REFUNDED.value: "refunded_at",
+}
+DEFAULT_AUTO_COMPLETE_DAYS = 10
+
+
+def why_not(current: str, wanted: str) -> str:
+    if current == OrderStatus.CANCELLED.value:
+        return N_("The order was cancelled; it cannot become %(wanted)s.")
+    if current == OrderStatus.REFUNDED.value:
+        return N_("The order was refunded; it cannot become %(wanted)s.")
+    if wanted == OrderStatus.CANCELLED.value:
+        return N_("The order was already shipped; refund it after completion instead of cancelling.")
+    if wanted == OrderStatus.REFUNDED.value:
+        return N_("Only a completed order can be refunded; cancel it if it was not shipped.")
+    return N_("An order that is %(current)s cannot become %(wanted)s.")
+
+
+async def get_order(session: AsyncSession, actor: Principal, order_id: int) -> Order:
+    order = await session.get(Order, order_id)
+    if order is None or not actor.is_staff or not actor.can_reach_village(order.village_id):
+        raise NotFound()
+    return order
+
+
+async def list_orders(
+    session: AsyncSession,
+    actor: Principal,
+    paging: Paging,
+    *,
+    source: str | None = None,
+    status: str | None = None,
+    stream_id: int | None = None,
+    external_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    search: str | None = None,
+) -> tuple[list[Order], int]:
+    actor.require_staff()
+    conditions: list[Any] = []
+    scope = actor.village_filter()
+    if scope is not None:
+        conditions.append(Order.village_id == scope)
+    if source:
+        conditions.append(Order.source == source)
+    if status:
+        conditions.append(Order.status == status)
+    if stream_id is not None:
+        conditions.append(Order.stream_id == stream_id)
+    if external_id:
+        conditions.append(Order.external_id == external_id)
+    if since is not None:
+        conditions.append(Order.placed_at >= since)
+    if until is not None:
+        conditions.append(Order.placed_at < until)
+    if search:
+        conditions.append(Order.buyer_name.ilike(f"%{search.strip()}%"))
+    total = (await session.execute(select(func.count()).select_from(Order).where(*conditions))).scalar_one()
+    rows = await session.execute(
+        select(Order)
+        .where(*conditions)
+        .order_by(Order.placed_at.desc(), Order.id.desc())
+        .limit(paging.limit)
+        .offset(paging.offset)
+    )
+    return list(rows.scalars()), int(total)
+
+
+async def change_status(
+    session: AsyncSession,
+    actor: Principal | None,
+    order_id: int,
+    wanted: str,
+    *,
+    tracking_no: str | None = None,
+    courier: str | None = None,
+    now: datetime | None = None,
+    note: str = "",
+) -> Order:
+    """Move an order; ``actor`` None is the system (the scheduler's auto-confirmation, an import)."""
+    moment = now or utcnow()
+    if actor is not None:
+        order = await get_order(session, actor, order_id)
+    else:
+        order = await session.get(Order, order_id)
+        if order is None:
+            raise NotFound()
+    current = order.status
+    if wanted not in ALLOWED_MOVES:
+        raise InvalidInput("status", N_("Unknown order status %(status)s."), status=wanted)
+    if wanted == current:
+        return order
+    if wanted not in ALLOWED_MOVES[current]:
+        raise Conflict(why_not(current, wanted), field="status", current=current, wanted=wanted)
+    values: dict[str, Any] = {"status": wanted, TIMESTAMP[wanted]: moment, "updated_at": moment}
+    if wanted == OrderStatus.SHIPPED.value:
+        values["tracking_no"] = (tracking_no or "").strip()[:40]
+        values["courier"] = (courier or "").strip()[:30]
+    moved = await session.execute(update(Order).where(Order.id == order.id, Order.status == current).values(**values))
+    if not moved.rowcount:
+        raise Conflict(N_("The order changed meanwhile; reload and try again."))
+    if wanted == OrderStatus.CANCELLED.value:
+        await _return_units(session, order.id)
+    session.add(
+        StatusChange(
+            order_id=order.id,
+            from_status=current,
+            to_status=wanted,
+            actor_kind="user" if actor is not None else "system",
+            actor_id=actor.user_id if actor is not None else None,
+            at=moment,
+            note=note[:200],
+        )
+    )
+    await session.flush()
+    await session.refresh(order)
+    for hook in STATUS_HOOKS:
+        await hook(session, order, current, wanted, actor, moment)
+    return order
+
+
+# Called after an order moved: fn(session, order, from_status, to_status, actor, now). The ledger credits
+# completed orders and reverses refunded ones here (wired in shop.app, so orders need not import ledger).
+STATUS_HOOKS: list[Any] = []
+
+
+async def _return_units(session: AsyncSession, order_id: int) -> None:
+    """A cancelled order gives each unit back to the lot it came from."""
+    rows = await session.execute(
+        select(Allocation.lot_id, func.sum(Allocation.quantity))
+        .join(OrderLine, OrderLine.id == Allocation.line_id)
+        .where(OrderLine.order_id == order_id)
+        .group_by(Allocation.lot_id)
+        .order_by(Allocation.lot_id)
+    )
+    for lot_id, quantity in rows.all():
+        await session.execute(update(Lot).where(Lot.id == lot_id).values(remaining=Lot.remaining + quantity))
+
+
+async def auto_complete_shipped(
+    session: AsyncSession, now: datetime, days_for_village: dict[int, int] | None = None
+) -> int:
+    """Shipped orders whose buyers did not confirm within the village's auto-confirm days are completed."""
+    days = days_for_village or {}
+    shortest = min([*days.values(), DEFAULT_AUTO_COMPLETE_DAYS])
+    candidates = await session.execute(
+        select(Order.id, Order.village_id, Order.shipped_at).where(
+            Order.status == OrderStatus.SHIPPED.value, Order.shipped_at <= now - timedelta(days=shortest)
+        )
+    )
+    done = 0
+    for order_id, village_id, shipped_at in candidates.all():
+        limit = timedelta(days=days.get(village_id, DEFAULT_AUTO_COMPLETE_DAYS))
+        if shipped_at is not None and shipped_at <= now - limit:
+            try:
+                await change_status(
+                    session, None, order_id, OrderStatus.COMPLETED.value, now=now, note="auto-confirmed"
+                )
+            except Conflict:
+                continue  # the buyer or a secretary moved it meanwhile
+            done += 1
+    return done
+
+
+async def status_history(session: AsyncSession, order_id: int) -> Sequence[StatusChange]:
+    rows = await session.execute(
+        select(StatusChange).where(StatusChange.order_id == order_id).order_by(StatusChange.at, StatusChange.id)
+    )
+    return list(rows.scalars())

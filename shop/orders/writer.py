@@ -1,0 +1,140 @@
+"""The serialised order writer: one per process, many requests' orders per transaction (group commit).
+
+SQLite allows one writer at a time, and a commit with ``synchronous=FULL`` waits for the disk. A request
+that commits its own order pays that wait alone, one after another. Here requests put their order on a
+queue and wait; one task takes everything queued, places it all in one transaction with
+``place_batch`` and commits once, then answers each request. While that commit waits for the disk, the
+next burst queues up and goes in the next transaction. Reads (pages, the live board) run beside it.
+On PostgreSQL the same batching saves round trips; several web workers each run their own writer and
+the lots' row locks keep them exact.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from shop.db import create_sqlite_writer_engine
+from shop.errors import N_, DomainError
+from shop.orders.placing import OrderRequest, PlaceResult, StockChangedError, place_batch
+from shop.settings import Settings
+from shop.timeutil import utcnow
+
+log = logging.getLogger("shop.orders.writer")
+
+MAX_BATCH = 500
+
+
+class WriterUnavailable(DomainError):
+    status_code = 503
+    default_message = N_("The system is busy. Please try again in a moment.")
+
+
+@dataclass
+class _Job:
+    request: OrderRequest
+    future: asyncio.Future[PlaceResult] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+class OrderWriter:
+    def __init__(self, alchemy: SQLAlchemyAsyncConfig, settings: Settings) -> None:
+        self.alchemy = alchemy
+        self.settings = settings
+        self._queue: asyncio.Queue[_Job] | None = None
+        self._task: asyncio.Task[None] | None = None
+        # SQLite: one thread with its own plain connection places every batch.
+        self._sqlite = create_sqlite_writer_engine(settings) if settings.is_sqlite else None
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="order-writer") if self._sqlite else None
+        self.batches = 0
+        self.orders = 0
+
+    def _ensure_running(self) -> asyncio.Queue[_Job]:
+        if self._queue is None or self._task is None or self._task.done():
+            self._queue = asyncio.Queue()
+            self._task = asyncio.get_running_loop().create_task(self._run(self._queue), name="order-writer")
+        return self._queue
+
+    async def submit(self, request: OrderRequest) -> PlaceResult:
+        job = _Job(request)
+        self._ensure_running().put_nowait(job)
+        return await job.future
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)
+        if self._sqlite is not None:
+            self._sqlite.dispose()
+
+    async def _run(self, queue: asyncio.Queue[_Job]) -> None:
+        while True:
+            jobs = [await queue.get()]
+            while len(jobs) < MAX_BATCH and not queue.empty():
+                jobs.append(queue.get_nowait())
+            await self._write(jobs)
+
+    async def _write(self, jobs: list[_Job]) -> None:
+        try:
+            results = await self._attempt([job.request for job in jobs])
+        except (StockChangedError, IntegrityError):
+            # Something in the batch clashed (a concurrent writer, a duplicate platform id raced in):
+            # place the orders one by one so each gets its own answer.
+            results = []
+            for job in jobs:
+                try:
+                    results.extend(await self._attempt([job.request]))
+                except Exception as exc:
+                    results.append(_failure(exc))
+        except Exception as exc:
+            log.exception("order batch failed")
+            results = [_failure(exc) for _ in jobs]
+        self.batches += 1
+        self.orders += len(jobs)
+        for job, result in zip(jobs, results, strict=True):
+            if not job.future.done():
+                job.future.set_result(result)
+
+    async def _attempt(self, requests: list[OrderRequest]) -> list[PlaceResult]:
+        for attempt in range(3):
+            try:
+                if self._sqlite is not None:
+                    loop = asyncio.get_running_loop()
+                    return await loop.run_in_executor(self._thread, self._place_in_thread, requests)
+                async with self.alchemy.get_engine().begin() as conn:
+                    return await conn.run_sync(place_batch, requests, utcnow())
+            except (OperationalError, DBAPIError) as exc:
+                if attempt == 2 or not _transient(exc):
+                    raise
+                await asyncio.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def _place_in_thread(self, requests: list[OrderRequest]) -> list[PlaceResult]:
+        assert self._sqlite is not None
+        with self._sqlite.begin() as conn:
+            return place_batch(conn, requests, utcnow())
+
+
+def _transient(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return any(word in text for word in ("locked", "busy", "deadlock", "could not serialize"))
+
+
+def _failure(exc: Exception) -> PlaceResult:
+    if isinstance(exc, DomainError):
+        return PlaceResult(exc.status_code, error=exc)
+    if isinstance(exc, IntegrityError):
+        from shop.errors import Conflict
+
+        return PlaceResult(
+            409, error=Conflict(N_("This clashes with a change made at the same moment. Please try again."))
+        )
+    return PlaceResult(503, error=WriterUnavailable())
