@@ -25,6 +25,7 @@ from shop.streams import models as _stream_models  # noqa: F401
 from shop.ops.controllers import healthz
 from shop.settings import Settings
 from shop.training import controllers as training_api
+from shop.training import pages as training_pages
 from shop.villages import controllers as villages_api
 from shop.villages import pages as villages_pages
 from shop.web.auth import EXCLUDE_OPT, PUBLIC, BearerTokenMiddleware, TokenCache, build_session_auth
@@ -50,6 +51,7 @@ PAGE_ROUTES = [
     *accounts_pages.ROUTES,
     *villages_pages.ROUTES,
     *catalogue_pages.ROUTES,
+    *training_pages.ROUTES,
 ]
 
 
