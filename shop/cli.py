@@ -140,6 +140,36 @@ def users_create(username: str, password: str, role: str, village_ref: str | Non
     click.echo(f"created {user.role} {user.username} (id {user.id})")
 
 
+@main.group()
+def courses() -> None:
+    """Training courses."""
+
+
+@courses.command("import-starter")
+@click.option("--village", "village_ref", required=True, help="the village's name or id")
+def courses_import_starter(village_ref: str) -> None:
+    """Load the starter course 电商直播入门 into a village (a second run changes nothing)."""
+    from shop.accounts.principal import Principal
+    from shop.training.content import import_starter_course
+    from shop.villages.models import Village
+
+    settings = _settings()
+    migrate(settings)
+
+    async def work(session: Any) -> Any:
+        condition = Village.name == village_ref
+        if village_ref.isdigit():
+            condition = or_(condition, Village.id == int(village_ref))
+        rows = list((await session.execute(select(Village).where(condition))).scalars())
+        if len(rows) != 1:
+            raise click.ClickException(f"no single village matches {village_ref!r} ({len(rows)} found)")
+        return await import_starter_course(session, Principal.system(), rows[0].id)
+
+    course, created = asyncio.run(_with_session(settings, work))
+    state = "loaded" if created else "already present: nothing changed"
+    click.echo(f"starter course {course.title} (id {course.id}, {len(course.lessons)} lessons) {state}")
+
+
 @main.command()
 @click.option("--run-once", is_flag=True, help="run every job once, then exit")
 @click.option("--now", "now_text", default=None, help="ISO-8601 instant the jobs should take as now")
