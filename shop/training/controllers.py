@@ -13,6 +13,7 @@ from litestar.params import JSONBody, Parameter
 
 from shop.paging import Page
 from shop.timeutil import utcnow
+from shop.training.progress import TrainingProgress, rule_of
 from shop.training.rules import CompletionRule
 from shop.training.schemas import (
     AttendanceIn,
@@ -39,8 +40,6 @@ from shop.training.services import (
     CohortService,
     CourseService,
     LessonFields,
-    TrainingProgress,
-    rule_of,
 )
 from shop.web.auth import requires_staff, requires_user
 from shop.web.deps import Actor, AppSettings, DbSession, PageParams
@@ -127,7 +126,7 @@ class LessonController(Controller):
     @post("/{lesson_id:int}/complete", status_code=200)
     async def complete_lesson(self, lesson_id: IdPath, db_session: DbSession, actor: Actor) -> LessonDoneOut:
         """As the trainee: mark the lesson done (again is harmless); answers the progress after it."""
-        mark, progress = await TrainingProgress(db_session).complete_lesson(actor, lesson_id)
+        mark, progress = await CourseService(session=db_session).complete_lesson(actor, lesson_id)
         return LessonDoneOut.of(mark, progress)
 
 
@@ -190,7 +189,7 @@ class CohortController(Controller):
         self, cohort_id: IdPath, db_session: DbSession, actor: Actor, paging: PageParams
     ) -> Page[TraineeProgressOut]:
         """Each trainee's progress and the reasons they are at risk (missed, unreachable, stalled)."""
-        _cohort, rows = await TrainingProgress(db_session).cohort_dashboard(actor, cohort_id)
+        _cohort, rows = await CohortService(session=db_session).dashboard(actor, cohort_id)
         window = rows[paging.offset : paging.offset + paging.limit]
         items = [
             TraineeProgressOut(

@@ -19,7 +19,8 @@ from shop.streams.models import Stream
 from shop.timeutil import SHANGHAI, local_today, utcnow
 from shop.training.content import import_starter_course
 from shop.training.models import Cohort
-from shop.training.services import ClassService, CohortService, TrainingProgress
+from shop.training.progress import TrainingProgress
+from shop.training.services import ClassService, CohortService, CourseService
 
 COHORT_NAME = "第1期"
 PLACE = "从家店村村委会二楼会议室"
@@ -87,6 +88,7 @@ async def seed_training_demo(session: AsyncSession, admin: Principal, village_id
             held.append(scheduled)
 
     progress = TrainingProgress(session)
+    courses = CourseService(session=session)
     lessons = list(course.lessons)
     for username, (done_days, marks) in TRAINEES.items():
         user = users.get(username)
@@ -94,7 +96,7 @@ async def seed_training_demo(session: AsyncSession, admin: Principal, village_id
             continue
         trainee = principal_for_user(user)
         for lesson, days_ago in zip(lessons, done_days, strict=False):
-            await progress.complete_lesson(trainee, lesson.id, now=utcnow() - timedelta(days=days_ago))
+            await courses.complete_lesson(trainee, lesson.id, now=utcnow() - timedelta(days=days_ago))
         for training_class, status in zip(held, marks, strict=True):
             if status:
                 await classes.record_attendance(admin, training_class.id, {user.id: status})

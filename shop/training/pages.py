@@ -17,7 +17,8 @@ from shop.timeutil import utcnow
 from shop.training import staff_pages
 from shop.training.display import attendance_options, helpers
 from shop.training.files import lesson_file_path, lesson_files_dir
-from shop.training.services import CertificateService, ClassService, CourseService, TrainingProgress
+from shop.training.progress import CertificateService, TrainingProgress
+from shop.training.services import ClassService, CourseService
 from shop.villages.pages import public_base
 from shop.villages.services import VillageService
 from shop.web.auth import PUBLIC, requires_user
@@ -90,7 +91,7 @@ async def lesson_page(lesson_id: IdPath, actor: Actor, db_session: DbSession) ->
 async def lesson_done(
     lesson_id: IdPath, request: Request[Any, Any, Any], actor: Actor, db_session: DbSession
 ) -> Redirect:
-    _mark, progress = await TrainingProgress(db_session).complete_lesson(actor, lesson_id)
+    _mark, progress = await CourseService(session=db_session).complete_lesson(actor, lesson_id)
     for entry in progress:
         standing = entry.standing
         notify(

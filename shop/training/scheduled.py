@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from shop.db import unit_of_work
 from shop.scheduling import JobContext, ScheduledJob
-from shop.training.services import TrainingProgress
+from shop.training.progress import TrainingProgress
 
 
 async def issue_due_certificates(ctx: JobContext) -> int:

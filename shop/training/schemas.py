@@ -9,7 +9,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from shop.training.models import Attendance, Cohort, Course, Enrollment, Lesson, LessonProgress, TrainingClass
-from shop.training.services import TraineeProgress
+from shop.training.progress import TraineeProgress
 from shop.web.params import DbId
 
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]

@@ -21,14 +21,13 @@ from shop.training.content import STARTER_KEY, import_starter_course
 from shop.training.display import attendance_options, class_length_options, helpers
 from shop.training.files import MAX_LESSON_FILE_BYTES, lesson_files_dir, store_lesson_file
 from shop.training.models import Course, Lesson, TrainingClass
+from shop.training.progress import CertificateService
 from shop.training.rules import CompletionRule
 from shop.training.services import (
-    CertificateService,
     ClassService,
     CohortService,
     CourseService,
     LessonFields,
-    TrainingProgress,
 )
 from shop.villages.pages import public_base
 from shop.villages.services import VillageService
@@ -378,7 +377,7 @@ async def cohort_create(
             actor,
             course_id=course_id,
             name=str(form.get("name") or ""),
-            starts_on=_day(form, "starts_on", required=True),  # type: ignore[arg-type]
+            starts_on=_day(form, "starts_on", required=True),
             ends_on=_day(form, "ends_on", required=False),
         )
     except DomainError as exc:
@@ -392,7 +391,7 @@ async def cohort_create(
 
 async def _cohort_context(actor: Actor, db_session: DbSession, cohort_id: int) -> dict[str, Any]:
     now = utcnow()
-    cohort, rows = await TrainingProgress(db_session).cohort_dashboard(actor, cohort_id, now)
+    cohort, rows = await CohortService(session=db_session).dashboard(actor, cohort_id, now)
     classes = await ClassService(session=db_session).classes_of(cohort.id)
     risks = {row.enrollment.id: row.risks(now) for row in rows}
     return {

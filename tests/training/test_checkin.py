@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shop.accounts.principal import Principal
+from shop.errors import DomainError
 from shop.timeutil import utcnow
 from shop.training import checkin
 from shop.training.models import Attendance
@@ -106,8 +107,6 @@ async def test_check_in_is_open_half_an_hour_before_until_the_end_and_late_after
     secret = app.state.settings.secret_key
 
     async def attempt(at: datetime) -> str:
-        from shop.errors import DomainError
-
         async with db.write() as session:
             try:
                 mark = await ClassService(session=session).check_in(

@@ -10,11 +10,16 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from shop.accounts.principal import Principal
+from shop.cli import _with_session, main
+from shop.demo import seed_demo
 from shop.markdown import render_markdown
 from shop.timeutil import utcnow
 from shop.training.content import import_starter_course, starter_course
+from shop.training.demo import seed_training_demo
 from shop.training.models import Attendance, Certificate, Cohort, Course, Enrollment, TrainingClass
-from shop.training.services import TrainingProgress, class_events_for_user
+from shop.training.progress import TrainingProgress
+from shop.training.services import class_events_for_user
+from shop.villages.services import VillageService
 from tests.conftest import World
 from tests.training.helpers import schedule, trained_world
 
@@ -43,9 +48,6 @@ async def test_importing_the_starter_course_twice_keeps_one_copy(app, world: Wor
 
 
 def test_the_cli_loads_the_starter_course_by_village_name(settings, monkeypatch) -> None:
-    from shop.cli import _with_session, main
-    from shop.villages.services import VillageService
-
     async def make_village(session):
         return await VillageService(session=session).create_village(Principal.system(), name="大营子村")
 
@@ -89,9 +91,6 @@ async def test_a_trainees_calendar_holds_their_cohorts_classes_with_cancelled_on
 
 @pytest.mark.anyio
 async def test_the_demo_has_a_cohort_with_one_certified_trainee_and_one_at_risk(app, db) -> None:
-    from shop.demo import seed_demo
-    from shop.training.demo import seed_training_demo
-
     async with db.write() as session:
         result = await seed_demo(session, app.state.hasher)
         await seed_training_demo(session, Principal.system(), result.village_id, app.state.hasher)

@@ -12,6 +12,8 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from shop.accounts.models import User
+from shop.accounts.principal import Principal
+from shop.accounts.services import UserService
 from shop.timeutil import utcnow
 from shop.training import checkin
 from shop.training.models import Attendance, Certificate, Enrollment
@@ -120,9 +122,6 @@ async def test_a_trainee_cannot_open_another_trainees_progress_or_certificate_dr
 ) -> None:
     _course, cohort = await trained_world(client, auth, world)
     async with db.write() as session:
-        from shop.accounts.principal import Principal
-        from shop.accounts.services import UserService
-
         classmate = await UserService(session=session).create_user(
             Principal.system(),
             app.state.hasher,

@@ -8,9 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from shop.accounts.principal import Principal
 from shop.scheduling import JobContext
 from shop.timeutil import utcnow
 from shop.training.models import Certificate, Enrollment, LessonProgress
+from shop.training.progress import CertificateService
 from shop.training.scheduled import issue_due_certificates
 from tests.conftest import World
 from tests.training.helpers import add_practice_stream, hours_from_now, schedule, trained_world
@@ -110,9 +112,6 @@ async def test_a_withdrawn_certificate_is_not_issued_again_by_itself(app, client
     await _finish_lessons(client, auth, course)
     certificate = await db.scalar(select(Certificate))
     async with db.write() as session:
-        from shop.accounts.principal import Principal
-        from shop.training.services import CertificateService
-
         await CertificateService(session=session).set_revoked(Principal.system(), certificate.id, True)
     assert await _run_job(app) == 0
     entry = await _progress(client, auth)

@@ -54,6 +54,17 @@ async def test_moving_a_class_moves_its_reminders(client, world: World, auth, db
     assert sorted(r.due_at for r in pending) == [later - timedelta(hours=24), later - timedelta(hours=1)]
 
 
+async def test_moving_only_the_start_keeps_the_length_of_the_class(client, world: World, auth) -> None:
+    _course, cohort = await trained_world(client, auth, world)
+    cls = await schedule(client, auth, cohort["id"], hours_from_now(72), minutes=90)
+    later = hours_from_now(96)
+    moved = await client.patch(
+        f"/api/v1/classes/{cls['id']}", json={"starts_at": later.isoformat()}, headers=auth["secretary_a"]
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["ends_at"] == (later + timedelta(minutes=90)).isoformat().replace("+00:00", "Z")
+
+
 async def test_cancelling_a_class_withdraws_its_reminders(client, world: World, auth, db) -> None:
     _course, cohort = await trained_world(client, auth, world)
     cls = await schedule(client, auth, cohort["id"], hours_from_now(72))
