@@ -23,6 +23,8 @@ from shop.logs import AccessLogMiddleware, configure_logging
 from shop.notifications import models as _notification_models  # noqa: F401 - wired properly below
 from shop.streams import models as _stream_models  # noqa: F401
 from shop.ops.controllers import healthz
+from shop.orders import import_controllers as order_import_api
+from shop.orders import import_pages as order_import_pages
 from shop.settings import Settings
 from shop.training import controllers as training_api
 from shop.training import pages as training_pages
@@ -41,6 +43,7 @@ API_CONTROLLERS = [
     villages_api.VillageController,
     villages_api.HouseholdController,
     catalogue_api.ProductController,
+    order_import_api.OrderImportController,
     training_api.CourseController,
     training_api.LessonController,
     training_api.CohortController,
@@ -51,6 +54,7 @@ PAGE_ROUTES = [
     *accounts_pages.ROUTES,
     *villages_pages.ROUTES,
     *catalogue_pages.ROUTES,
+    *order_import_pages.ROUTES,
     *training_pages.ROUTES,
 ]
 
@@ -113,6 +117,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "alchemy_config": alchemy,
                 "hasher": SecretHasher(settings),
                 "token_cache": TokenCache(),
+                # Background order imports started from the upload page (kept so they are not collected).
+                "order_import_tasks": set(),
             }
         ),
         logging_config=None,

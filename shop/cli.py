@@ -170,6 +170,62 @@ def courses_import_starter(village_ref: str) -> None:
     click.echo(f"starter course {course.title} (id {course.id}, {len(course.lessons)} lessons) {state}")
 
 
+@main.command("import-orders")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--platform", required=True, type=click.Choice(["douyin", "kuaishou", "weixin"]))
+@click.option("--village", "village_ref", required=True, help="the village's name or id")
+def import_orders(file: Path, platform: str, village_ref: str) -> None:
+    """Import a platform's order export (CSV or XLSX) into a village, printing progress as it goes."""
+    from shop.accounts.principal import Principal
+    from shop.db import create_alchemy_config, read_session
+    from shop.errors import DomainError
+    from shop.orders.importing import import_export
+    from shop.villages.models import Village
+
+    settings = _settings()
+    migrate(settings)
+
+    def progress(done: int, total: int) -> None:
+        click.echo(f"{done}/{total} rows")
+
+    data = file.read_bytes()
+
+    async def work() -> Any:
+        alchemy = create_alchemy_config(settings)
+        try:
+            async with read_session(alchemy) as session:
+                condition = Village.name == village_ref
+                if village_ref.isdigit():
+                    condition = or_(condition, Village.id == int(village_ref))
+                rows = list((await session.execute(select(Village.id).where(condition))).scalars())
+            if len(rows) != 1:
+                raise click.ClickException(f"no single village matches {village_ref!r} ({len(rows)} found)")
+            return await import_export(
+                alchemy,
+                settings,
+                Principal.system(),
+                data,
+                file.name,
+                platform,
+                village_id=rows[0],
+                on_progress=progress,
+            )
+        finally:
+            await alchemy.get_engine().dispose()
+
+    try:
+        outcome = asyncio.run(work())
+    except DomainError as exc:
+        raise click.ClickException(exc.render()) from exc
+    click.echo(
+        f"done: {outcome.created} created, {outcome.updated} updated, {outcome.duplicates} duplicates, "
+        f"{len(outcome.held)} held, {len(outcome.rejected)} rejected rows"
+    )
+    for kind, problems in (("held", outcome.held), ("rejected", outcome.rejected)):
+        for problem in problems:
+            click.echo(f"  {kind} row {problem.row}: {problem.reason}")
+
+
 @main.command()
 @click.option("--run-once", is_flag=True, help="run every job once, then exit")
 @click.option("--now", "now_text", default=None, help="ISO-8601 instant the jobs should take as now")
