@@ -23,7 +23,7 @@ from litestar.datastructures import State
 from litestar.types import Scope
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
@@ -103,8 +103,12 @@ def create_sqlite_writer_engine(settings: Settings) -> Engine:
 
 
 def create_alchemy_config(settings: Settings, engine: AsyncEngine | None = None) -> SQLAlchemyAsyncConfig:
+    engine = engine or create_engine(settings)
     return SQLAlchemyAsyncConfig(
-        engine_instance=engine or create_engine(settings),
+        engine_instance=engine,
+        # Our own session factory: advanced-alchemy's does not pass ``sync_session_class`` on, and the
+        # read-only sessions depend on ShopSession.
+        session_maker=async_sessionmaker(engine, expire_on_commit=False, sync_session_class=ShopSession),
         session_config=AsyncSessionConfig(expire_on_commit=False, sync_session_class=ShopSession),
         # The request's session is committed by ``provide_db_session`` below, before the answer is sent,
         # so a failed commit becomes an error answer instead of a false success.
@@ -134,6 +138,13 @@ async def provide_db_session(state: State, scope: Scope) -> AsyncGenerator[Async
         await session.rollback()
     elif session.in_transaction():
         await session.commit()
+
+
+def read_only(session: AsyncSession) -> AsyncSession:
+    """For a POST that only reads through its session and hands its writes to the order writer: on
+    SQLite the session must not hold the write lock the writer is about to need."""
+    session.info["readonly"] = True
+    return session
 
 
 def mark_for_rollback(session: AsyncSession) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromQuery, HeaderParameter, JSONBody, QueryParameter
 
@@ -97,3 +98,45 @@ class OrderController(Controller):
             db_session, actor, order_id, data.status, tracking_no=data.tracking_no, courier=data.courier
         )
         return OrderOut.of(order)
+
+
+class StreamReportOut(msgspec.Struct):
+    stream_id: int
+    orders: int
+    units: int
+    gross_fen: int
+    products: list[dict[str, Any]]
+    households: list[dict[str, Any]]
+    per_10_minutes: list[dict[str, Any]]
+    previous_streams: int
+    previous_avg_orders: float | None
+    previous_avg_gross_fen: int | None
+
+
+@get("/streams/{stream_id:int}/report", tags=["streams"])
+async def stream_report_api(stream_id: IdPath, db_session: DbSession, actor: Actor) -> StreamReportOut:
+    """After a stream: orders, units and takings per product and in total, whose goods sold, orders per
+    10 minutes, and the village's previous streams for comparison (cancelled orders do not count)."""
+    from shop.orders.reports import stream_report
+    from shop.streams.services import StreamService
+
+    stream = await StreamService(session=db_session).get_for(actor, stream_id)
+    report = await stream_report(db_session, stream)
+    return StreamReportOut(
+        stream_id=stream.id,
+        orders=report.orders,
+        units=report.units,
+        gross_fen=report.gross_fen,
+        products=[
+            {"product_id": p.product_id, "name": p.name, "orders": p.orders, "units": p.units, "gross_fen": p.gross_fen}
+            for p in report.products
+        ],
+        households=[
+            {"household_id": h.household_id, "code": h.code, "units": h.units, "by_product": h.by_product}
+            for h in report.households
+        ],
+        per_10_minutes=[{"from": label, "orders": count} for label, count in report.buckets],
+        previous_streams=report.previous_streams,
+        previous_avg_orders=report.previous_avg_orders,
+        previous_avg_gross_fen=report.previous_avg_gross_fen,
+    )

@@ -154,7 +154,10 @@ async def test_two_scheduler_processes_deliver_once_and_the_survivor_finishes(
         for process in (first, second):
             if process.poll() is None:
                 process.terminate()
-                process.wait(timeout=10)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
     assert await db.scalar(select(func.count()).select_from(Reminder).where(Reminder.status != "sent")) == 0
     assert await db.scalar(select(func.count()).select_from(Notification)) == 100
     per_reminder = await db.rows(select(Notification.reminder_id, func.count()).group_by(Notification.reminder_id))
