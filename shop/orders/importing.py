@@ -313,6 +313,8 @@ async def run_import(
     import_id: int | None,
     plan: ImportPlan,
     on_progress: ProgressCallback | None = None,
+    *,
+    chunk_lines: int = CHUNK_LINES,
 ) -> ImportOutcome:
     """Write the plan chunk by chunk (each committed), then record the outcome on the import's row."""
     outcome = ImportOutcome(import_id=import_id, rejected=list(plan.rejected))
@@ -321,7 +323,7 @@ async def run_import(
     try:
         async with read_session(alchemy) as session:
             streams = await _stream_windows(session, plan.village_id)
-        for groups in plan.chunks():
+        for groups in plan.chunks(max(1, chunk_lines)):
             job = ChunkJob(
                 village_id=plan.village_id,
                 platform=plan.platform,
@@ -464,13 +466,14 @@ async def import_export(
     *,
     village_id: int | None = None,
     on_progress: ProgressCallback | None = None,
+    chunk_lines: int = CHUNK_LINES,
 ) -> ImportOutcome:
     """Import a platform's order export: a file that cannot be trusted as a whole is refused (4xx) before
     anything is written; otherwise every order is created, updated, counted as a duplicate, held or
     rejected with its reason."""
     plan = await prepare_import(alchemy, actor, data, filename, platform, village_id)
     import_id = await open_import(alchemy, actor, plan)
-    return await run_import(alchemy, settings, actor, import_id, plan, on_progress)
+    return await run_import(alchemy, settings, actor, import_id, plan, on_progress, chunk_lines=chunk_lines)
 
 
 # --- the holding area ------------------------------------------------------------------------------------
