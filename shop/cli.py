@@ -174,7 +174,10 @@ def courses_import_starter(village_ref: str) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--platform", required=True, type=click.Choice(["douyin", "kuaishou", "weixin"]))
 @click.option("--village", "village_ref", required=True, help="the village's name or id")
-def import_orders(file: Path, platform: str, village_ref: str) -> None:
+@click.option(
+    "--chunk-lines", default=4000, show_default=True, type=click.IntRange(1, 100_000), help="lines per commit"
+)
+def import_orders(file: Path, platform: str, village_ref: str, chunk_lines: int) -> None:
     """Import a platform's order export (CSV or XLSX) into a village, printing progress as it goes."""
     from shop.accounts.principal import Principal
     from shop.db import create_alchemy_config, read_session
@@ -186,7 +189,9 @@ def import_orders(file: Path, platform: str, village_ref: str) -> None:
     migrate(settings)
 
     def progress(done: int, total: int) -> None:
-        click.echo(f"{done}/{total} rows")
+        # Flushed at once: a caller watching the output sees each committed chunk as it lands.
+        click.echo(f"{done}/{total} rows", nl=True)
+        sys.stdout.flush()
 
     data = file.read_bytes()
 
@@ -209,6 +214,7 @@ def import_orders(file: Path, platform: str, village_ref: str) -> None:
                 platform,
                 village_id=rows[0],
                 on_progress=progress,
+                chunk_lines=chunk_lines,
             )
         finally:
             await alchemy.get_engine().dispose()
