@@ -194,11 +194,14 @@ def _as_is(value: datetime | None) -> datetime | None:
 
 
 def _sql_literal(value: Any) -> str:
-    """Our own constants (ids, platform names, formatted times) as SQL text; never a buyer's data."""
+    """Our own constants (ids, platform names, times) as SQL text; never a buyer's data."""
     if value is None:
         return "NULL"
     if isinstance(value, bool | int):
         return str(int(value))
+    if isinstance(value, datetime):
+        # An aware time as an ISO literal with its offset: both databases read it exactly.
+        return "'" + _sqlite_time(value) + "'" if value.tzinfo is None else "'" + value.isoformat() + "'"
     return "'" + str(value).replace("'", "''") + "'"
 
 
@@ -209,20 +212,21 @@ def _insert_rows(
     rows: list[tuple[Any, ...]],
     constants: Mapping[str, Any],
 ) -> None:
-    """executemany without RETURNING. ``constants`` are the same for every row of the chunk.
+    """executemany without RETURNING, straight to the driver. ``constants`` are the same for every row.
 
-    On SQLite the rows go to the driver as plain tuples and the constants are written into the statement:
-    binding fewer values, without SQLAlchemy's per-value processing, is several times faster. PostgreSQL
-    gets Core's insert.
+    The rows go to the driver as plain tuples (SQLite: formatted times; PostgreSQL: aware datetimes) and the
+    constants are written into the statement: binding fewer values, without SQLAlchemy's per-value
+    processing, is several times faster at 100,000 rows.
     """
     if not rows:
         return
-    if conn.dialect.name == "sqlite":
-        names = ", ".join([*columns, *constants])
-        values = ", ".join(["?"] * len(columns) + [_sql_literal(value) for value in constants.values()])
-        conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({values})", rows)  # noqa: S608
+    if conn.dialect.paramstyle == "numeric_dollar":
+        marks = [f"${number}" for number in range(1, len(columns) + 1)]
     else:
-        conn.execute(insert(table), [{**constants, **dict(zip(columns, row, strict=True))} for row in rows])
+        marks = ["?"] * len(columns)
+    names = ", ".join([*columns, *constants])
+    values = ", ".join(marks + [_sql_literal(value) for value in constants.values()])
+    conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({values})", rows)  # noqa: S608
 
 
 # What varies from row to row; the rest of each table's columns are the chunk's constants.
