@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from shop.ledger import scheduled as ledger_scheduled
+from shop.notifications import scheduled as notifications_scheduled
 from shop.ops import scheduled as ops_scheduled
+from shop.orders import scheduled as orders_scheduled
 from shop.scheduling import ScheduledJob
+from shop.streams import scheduled as streams_scheduled
 from shop.training import scheduled as training_scheduled
 
 ALL_JOBS: list[ScheduledJob] = [
     *ops_scheduled.JOBS,
+    *streams_scheduled.JOBS,
+    *notifications_scheduled.JOBS,
     *training_scheduled.JOBS,
+    *orders_scheduled.JOBS,
+    *ledger_scheduled.JOBS,
 ]

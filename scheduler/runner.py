@@ -27,9 +27,9 @@ from shop.ops.lease import acquire_or_renew, release
 from shop.scheduling import JobContext, ScheduledJob
 from shop.settings import Settings
 from shop.timeutil import SHANGHAI, utcnow
+from shop.wiring import connect_domains
 
 log = logging.getLogger("scheduler")
-
 
 
 @dataclass
@@ -136,4 +136,5 @@ class SchedulerRunner:
 
 
 def make_runner(settings: Settings) -> SchedulerRunner:
+    connect_domains()
     return SchedulerRunner(settings=settings, alchemy=create_alchemy_config(settings))

@@ -19,13 +19,21 @@ from shop.accounts.secrets import SecretHasher
 from shop.catalogue import controllers as catalogue_api
 from shop.catalogue import pages as catalogue_pages
 from shop.db import create_alchemy_config
+from shop.ledger import controllers as ledger_api
+from shop.ledger import pages as ledger_pages
 from shop.logs import AccessLogMiddleware, configure_logging
-from shop.notifications import models as _notification_models  # noqa: F401 - wired properly below
-from shop.streams import models as _stream_models  # noqa: F401
+from shop.notifications import controllers as notifications_api
+from shop.notifications import pages as notifications_pages
 from shop.ops.controllers import healthz
+from shop.orders import controllers as orders_api
 from shop.orders import import_controllers as order_import_api
 from shop.orders import import_pages as order_import_pages
+from shop.orders import pages as orders_pages
+from shop.orders.writer import OrderWriter
 from shop.settings import Settings
+from shop.streams import controllers as streams_api
+from shop.streams import pages as streams_pages
+from shop.streams.live import LiveHub, wake_watchers
 from shop.training import controllers as training_api
 from shop.training import pages as training_pages
 from shop.villages import controllers as villages_api
@@ -35,6 +43,7 @@ from shop.web.deps import SHARED_DEPENDENCIES
 from shop.web.errors import EXCEPTION_HANDLERS
 from shop.web.middleware import LocaleMiddleware, add_standard_headers
 from shop.web.templating import STATIC_DIR, build_template_config
+from shop.wiring import CALENDAR_PROVIDERS, connect_domains
 
 API_CONTROLLERS = [
     accounts_api.AuthController,
@@ -43,7 +52,16 @@ API_CONTROLLERS = [
     villages_api.VillageController,
     villages_api.HouseholdController,
     catalogue_api.ProductController,
+    streams_api.GuestController,
+    streams_api.StreamController,
+    notifications_api.NotificationController,
+    orders_api.OrderController,
     order_import_api.OrderImportController,
+    orders_api.stream_report_api,
+    ledger_api.FeePolicyController,
+    ledger_api.EarningsController,
+    ledger_api.create_payout,
+    ledger_api.village_transparency,
     training_api.CourseController,
     training_api.LessonController,
     training_api.CohortController,
@@ -54,9 +72,14 @@ PAGE_ROUTES = [
     *accounts_pages.ROUTES,
     *villages_pages.ROUTES,
     *catalogue_pages.ROUTES,
+    *streams_pages.ROUTES,
+    *notifications_pages.ROUTES,
+    *orders_pages.ROUTES,
+    *ledger_pages.ROUTES,
     *order_import_pages.ROUTES,
     *training_pages.ROUTES,
 ]
+connect_domains()
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -85,8 +108,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app_config.middleware[:0] = [AccessLogMiddleware(), LocaleMiddleware(settings.cookie_secure)]
         return app_config
 
+    order_writer = OrderWriter(alchemy, settings)
+
     return Litestar(
         route_handlers=[api, static, healthz, *PAGE_ROUTES],
+        on_shutdown=[order_writer.close],
         plugins=[SQLAlchemyPlugin(config=alchemy), FlashPlugin(FlashConfig(template_config=template_config))],
         on_app_init=[session_auth.on_app_init, outermost_middleware],
         csrf_config=CSRFConfig(
@@ -101,6 +127,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies=SHARED_DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[add_standard_headers],
+        after_response=wake_watchers,
         openapi_config=OpenAPIConfig(
             title="村播助农 Village livestream toolkit API",
             version="1.0.0",
@@ -117,8 +144,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "alchemy_config": alchemy,
                 "hasher": SecretHasher(settings),
                 "token_cache": TokenCache(),
+                "live_hub": LiveHub(),
+                "order_writer": order_writer,
                 # Background order imports started from the upload page (kept so they are not collected).
                 "order_import_tasks": set(),
+                "calendar_providers": CALENDAR_PROVIDERS,
             }
         ),
         logging_config=None,

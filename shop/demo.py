@@ -154,6 +154,9 @@ async def seed_demo(session: AsyncSession, hasher: SecretHasher) -> DemoResult:
         )
     product_ids = await _seed_catalogue(session, admin, village.id)
     await _seed_streams(session, admin, village.id, product_ids)
+    from shop.training.demo import seed_training_demo
+
+    await seed_training_demo(session, admin, village.id, hasher)
     return DemoResult(created=True, village_id=village.id)
 
 

@@ -27,7 +27,7 @@ def test_a_reversal_is_the_exact_mirror() -> None:
 def test_zero_weight_gets_nothing_and_zero_total_is_all_zeros() -> None:
     assert split_by_largest_remainder(100, {1: 3, 2: 0}) == {1: 100, 2: 0}
     assert split_by_largest_remainder(0, {1: 0, 2: 0}) == {1: 0, 2: 0}
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="zero weights"):
         split_by_largest_remainder(5, {1: 0})
 
 

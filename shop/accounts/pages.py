@@ -25,7 +25,7 @@ def home_for(principal: Principal) -> str:
         return "/admin/villages"
     if principal.is_secretary:
         return "/village"
-    return "/account"
+    return "/training"
 
 
 def safe_next(target: str | None, default: str) -> str:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.params import FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import File, Redirect, Template
 from sqlalchemy import select
 
@@ -366,7 +366,7 @@ async def import_submit(request: Request[Any, Any, Any], actor: Actor, db_sessio
 
 
 @get("/catalogue/template/{fmt:str}", guards=[requires_staff], name="product_template")
-async def import_template(fmt: str) -> Response[bytes]:
+async def import_template(fmt: FromPath[str]) -> Response[bytes]:
     if fmt not in ("csv", "xlsx"):
         raise InvalidInput("format", N_("The template comes as .csv or .xlsx."))
     body, media_type = product_template(fmt)
@@ -412,7 +412,7 @@ def given_name(full_name: str) -> str:
 
 
 @get("/t/{lot_code:str}", opt=PUBLIC, name="trace")
-async def trace(lot_code: str, db_session: DbSession) -> Template:
+async def trace(lot_code: FromPath[str], db_session: DbSession) -> Template:
     lot: Lot = await LotService(db_session).get_public(lot_code)
     village = await VillageService(session=db_session).get_public(lot.village_id)
     names = [given_name(c.household.head_name) for c in lot.contributions] if lot.show_names else []
@@ -430,7 +430,7 @@ async def trace(lot_code: str, db_session: DbSession) -> Template:
 
 
 @get("/media/{path:path}", opt=PUBLIC, include_in_schema=False, name="media")
-async def media(path: str, settings: AppSettings) -> File:
+async def media(path: FromPath[str], settings: AppSettings) -> File:
     """Stored photos: content-hash names never change meaning, so they can be cached for a year."""
     location = media_file(settings.media_dir, path.lstrip("/"))
     return File(

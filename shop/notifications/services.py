@@ -51,10 +51,13 @@ class PlannedReminder:
 
 
 def render(text: str, params: dict[str, Any]) -> str:
-    """A stored msgid with its parameters, in the current request's language."""
+    """A stored msgid with its parameters, in the current request's language (a parameter that is
+    itself a msgid, such as a payment method's name, is translated too)."""
     translated = i18n.translate(text)
     try:
-        return translated % params if params else translated
+        if not params:
+            return translated
+        return translated % {k: i18n.translate(v) if isinstance(v, str) else v for k, v in params.items()}
     except (KeyError, ValueError, TypeError):
         return translated
 

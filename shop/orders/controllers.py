@@ -48,7 +48,7 @@ class OrderController(Controller):
         request: Request[Any, Any, Any],
         idempotency_key: Annotated[
             str | None,
-            HeaderParameter(header="Idempotency-Key", max_length=200, description="replays return the first answer"),
+            HeaderParameter(name="Idempotency-Key", max_length=200, description="replays return the first answer"),
         ] = None,
     ) -> Response[dict[str, Any]]:
         """Place an order: units come from the oldest lots; all or nothing (409 names the short item).

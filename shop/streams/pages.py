@@ -11,7 +11,7 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.params import FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, ServerSentEvent, ServerSentEventMessage, Template
 from sqlalchemy import or_, select
 
@@ -436,7 +436,7 @@ async def live_events(stream_id: IdPath, request: Request[Any, Any, Any], actor:
 
 
 @get("/calendar/{feed:str}", opt=PUBLIC, name="calendar_feed", include_in_schema=False)
-async def calendar_feed(feed: str, request: Request[Any, Any, Any], db_session: DbSession) -> Response[bytes]:
+async def calendar_feed(feed: FromPath[str], request: Request[Any, Any, Any], db_session: DbSession) -> Response[bytes]:
     """A user's streams (and classes) as an .ics feed; the secret in the address is the only key."""
     from shop.villages.pages import public_base
 

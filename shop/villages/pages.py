@@ -18,7 +18,7 @@ from shop.paging import Paging
 from shop.timeutil import as_utc, utcnow
 from shop.villages.models import Household
 from shop.villages.services import HouseholdService, VillageService
-from shop.web.auth import requires_admin, requires_household, requires_staff
+from shop.web.auth import requires_admin, requires_staff
 from shop.web.deps import Actor, DbSession, Hasher
 from shop.web.forms import form_error, notify, read_form
 from shop.web.params import IdPath
@@ -308,19 +308,6 @@ async def household_card(
     )
 
 
-# --- the villager's own home -----------------------------------------------------------------------
-
-
-@get("/household", guards=[requires_household], name="household_home")
-async def household_home(actor: Actor, db_session: DbSession) -> Template:
-    household = await HouseholdService(session=db_session).get_for(actor, actor.id)
-    village = await VillageService(session=db_session).get_public(household.village_id)
-    return Template(
-        "households/home.html",
-        context={"household": household, "village": village, "user": actor},
-    )
-
-
 ROUTES = [
     admin_villages,
     admin_create_village,
@@ -334,5 +321,4 @@ ROUTES = [
     household_update,
     household_reset_pin,
     household_card,
-    household_home,
 ]

@@ -57,9 +57,9 @@ def test_plan_a_heritage_stream_and_run_it_from_a_phone(live_server: LiveServer,
     for row, name in enumerate(("剪纸·福字", "朝阳小米 5kg装", "红松籽 500g"), start=1):
         page.select_option(
             f"select[name=product_{row}]",
-            label=[
+            label=next(
                 o for o in page.locator(f"select[name=product_{row}] option").all_inner_texts() if o.startswith(name)
-            ][0],
+            ),
         )
         page.fill(f"textarea[name=points_{row}]", f"{name}的讲解要点")
     page.fill("input[name=price_2]", "69.90")

@@ -15,5 +15,5 @@ class SlowRecordingSender:
 
     async def send(self, message: OutboundMessage) -> None:
         await asyncio.sleep(0.05)
-        with open(self.path, "a", encoding="utf-8") as log:  # noqa: ASYNC230 - a test helper
+        with open(self.path, "a", encoding="utf-8") as log:
             log.write(f"{os.getpid()} {message.idempotency_key}\n")

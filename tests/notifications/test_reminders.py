@@ -133,8 +133,8 @@ async def test_two_scheduler_processes_deliver_once_and_the_survivor_finishes(
         "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
     }
     command = [sys.executable, "-m", "shop", "scheduler"]
-    first = subprocess.Popen(command, env=env)  # noqa: S603
-    second = subprocess.Popen(command, env=env)  # noqa: S603
+    first = subprocess.Popen(command, env=env)
+    second = subprocess.Popen(command, env=env)
     try:
         deadline = time.monotonic() + 60
         while (not sent_log.exists() or len(sent_log.read_text().splitlines()) < 20) and time.monotonic() < deadline:

@@ -140,7 +140,7 @@ async def test_other_village_cannot_open_the_live_board(client, world: World, au
 
 
 async def test_calendar_feed_parses_and_holds_utc_times(client, world: World, auth, db) -> None:
-    stream = await _stream(client, auth)
+    await _stream(client, auth)
     cancelled = await _stream(
         client, auth, title="取消的", starts_at="2031-12-02T19:30:00+08:00", ends_at="2031-12-02T20:30:00+08:00"
     )

@@ -1,0 +1,491 @@
+"""Posting to the ledger: crediting a completed sale, reversing a refund, paying a household out.
+
+A completed order line becomes one balanced transaction (DESIGN.md, "Crediting"):
+
+    sales clearing   −gross
+    platform fee     +gross × platform_bp  (half up to the fen)
+    operator fee     +gross × operator_bp
+    collective       +gross × collective_bp
+    each household   +its share of the rest, in proportion to the units it contributed to the lots
+                      the line consumed (largest remainder; ties to the lower household id)
+
+A refund posts the exact reverse of the refunded units' share; a full refund reverses the original to
+the fen. Each posting carries a unique ``dedupe_key``, so retries, restarts and two schedulers post it
+once. A household's balance never goes below zero: when a refund arrives after the household was paid,
+what it cannot take back is booked as owed ("recovery") and settled from the household's next sales.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shop.accounts.principal import Principal
+from shop.catalogue.models import Contribution, Lot
+from shop.errors import N_, Conflict, InvalidInput
+from shop.ledger.models import (
+    METHOD_LABELS,
+    AccountKind,
+    HouseholdBalance,
+    LedgerEntry,
+    LedgerTransaction,
+    Payout,
+    PayoutMethod,
+    TransactionKind,
+)
+from shop.ledger.policy import SOURCE_CHANNEL, policy_at
+from shop.money import fee_fen, format_fen
+from shop.notifications.models import RecipientKind
+from shop.notifications.services import notify_now
+from shop.orders.models import Allocation, Order, OrderLine
+from shop.split import split_by_largest_remainder
+from shop.timeutil import utcnow
+from shop.villages.models import Household
+
+
+@dataclass(frozen=True)
+class Share:
+    household_id: int
+    units: int
+    amount_fen: int
+
+
+@dataclass(frozen=True)
+class LineSplit:
+    gross_fen: int
+    platform_fen: int
+    operator_fen: int
+    collective_fen: int
+    channel: str
+    shares: list[Share]
+
+
+async def household_weights(session: AsyncSession, line_id: int) -> dict[int, int]:
+    """Integer weights ∝ Σ over the line's lots of (units taken × household's part of the lot)."""
+    allocations = (
+        await session.execute(
+            select(Allocation.lot_id, Allocation.quantity, Lot.quantity)
+            .join(Lot, Lot.id == Allocation.lot_id)
+            .where(Allocation.line_id == line_id)
+        )
+    ).all()
+    if not allocations:
+        return {}
+    lot_size = {lot_id: size for lot_id, _taken, size in allocations}
+    common = math.lcm(*lot_size.values())
+    weights: dict[int, int] = defaultdict(int)
+    rows = await session.execute(
+        select(Contribution.lot_id, Contribution.household_id, Contribution.quantity).where(
+            Contribution.lot_id.in_(lot_size)
+        )
+    )
+    contributions = defaultdict(list)
+    for lot_id, household_id, quantity in rows.all():
+        contributions[lot_id].append((household_id, quantity))
+    for lot_id, taken, size in allocations:
+        for household_id, quantity in contributions[lot_id]:
+            weights[household_id] += taken * quantity * (common // size)
+    return dict(weights)
+
+
+def split_sale(
+    gross_fen: int,
+    units: int,
+    channel_rate: int,
+    operator_bp: int,
+    collective_bp: int,
+    weights: dict[int, int],
+    channel: str,
+) -> LineSplit:
+    """The pure arithmetic of crediting one line (tested against DESIGN.md's worked example)."""
+    platform = fee_fen(gross_fen, channel_rate)
+    operator = fee_fen(gross_fen, operator_bp)
+    collective = fee_fen(gross_fen, collective_bp)
+    rest = gross_fen - platform - operator - collective
+    # Rounding each fee up at half a fen can leave a tiny sale short by a fen or two: the collective,
+    # then the operator, then the platform give way, never the households below zero.
+    for name in ("collective", "operator", "platform"):
+        if rest >= 0:
+            break
+        give = min(-rest, {"collective": collective, "operator": operator, "platform": platform}[name])
+        if name == "collective":
+            collective -= give
+        elif name == "operator":
+            operator -= give
+        else:
+            platform -= give
+        rest += give
+    amounts = split_by_largest_remainder(rest, weights)
+    unit_split = split_by_largest_remainder(units, weights)
+    shares = [Share(h, unit_split[h], amounts[h]) for h in sorted(weights)]
+    return LineSplit(gross_fen, platform, operator, collective, channel, shares)
+
+
+async def _ensure_balance_rows(session: AsyncSession, village_id: int, household_ids: list[int]) -> None:
+    if not household_ids:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    await session.execute(
+        insert(HouseholdBalance)
+        .values([{"household_id": h, "village_id": village_id} for h in household_ids])
+        .on_conflict_do_nothing(index_elements=["household_id"])
+    )
+
+
+async def _post(
+    session: AsyncSession,
+    *,
+    village_id: int,
+    kind: TransactionKind,
+    dedupe_key: str,
+    entries: list[dict],
+    now: datetime,
+    actor: Principal | None,
+    **fields: object,
+) -> LedgerTransaction:
+    assert sum(e["amount_fen"] for e in entries) == 0, "a transaction must balance"
+    transaction = LedgerTransaction(
+        village_id=village_id,
+        kind=kind.value,
+        dedupe_key=dedupe_key,
+        actor_kind="user" if actor is not None and actor.user_id else "system",
+        actor_id=actor.user_id if actor is not None else None,
+        posted_at=now,
+        **fields,
+    )
+    session.add(transaction)
+    await session.flush()
+    for entry in entries:
+        if entry["amount_fen"] == 0 and not entry.get("units"):
+            continue
+        session.add(LedgerEntry(transaction_id=transaction.id, village_id=village_id, posted_at=now, **entry))
+    await session.flush()
+    return transaction
+
+
+async def _existing(session: AsyncSession, dedupe_key: str) -> bool:
+    row = await session.execute(select(LedgerTransaction.id).where(LedgerTransaction.dedupe_key == dedupe_key))
+    return row.first() is not None
+
+
+async def _owed(session: AsyncSession, household_ids: list[int]) -> dict[int, int]:
+    rows = await session.execute(
+        select(HouseholdBalance.household_id, HouseholdBalance.owed_fen, HouseholdBalance.balance_fen).where(
+            HouseholdBalance.household_id.in_(household_ids)
+        )
+    )
+    return {h: owed for h, owed, _ in rows.all()}
+
+
+async def credit_line(
+    session: AsyncSession, order: Order, line: OrderLine, *, actor: Principal | None, now: datetime | None = None
+) -> LedgerTransaction | None:
+    """Credit one line of a completed order, once. A line with no units from lots (a backorder) waits."""
+    key = f"credit:line:{line.id}"
+    if await _existing(session, key):
+        return None
+    weights = await household_weights(session, line.id)
+    if not weights or sum(weights.values()) == 0:
+        return None
+    moment = now or utcnow()
+    terms = await policy_at(session, order.village_id, order.completed_at or moment)
+    channel = SOURCE_CHANNEL.get(order.source, "direct")
+    split = split_sale(
+        line.quantity * line.unit_price_fen,
+        line.quantity - line.short_quantity,
+        terms.platform_rate(order.source),
+        terms.operator_bp,
+        terms.collective_bp,
+        weights,
+        channel,
+    )
+    households = [s.household_id for s in split.shares]
+    await _ensure_balance_rows(session, order.village_id, households)
+    owed = await _owed(session, households)
+    entries: list[dict] = [
+        {"account_kind": AccountKind.SALES_CLEARING.value, "amount_fen": -split.gross_fen},
+        {"account_kind": AccountKind.PLATFORM.value, "account_ref": channel, "amount_fen": split.platform_fen},
+        {"account_kind": AccountKind.OPERATOR.value, "amount_fen": split.operator_fen},
+        {"account_kind": AccountKind.COLLECTIVE.value, "amount_fen": split.collective_fen},
+    ]
+    for share in split.shares:
+        settle = min(share.amount_fen, owed.get(share.household_id, 0)) if share.amount_fen > 0 else 0
+        entries.append(
+            {
+                "account_kind": AccountKind.HOUSEHOLD.value,
+                "household_id": share.household_id,
+                "amount_fen": share.amount_fen - settle,
+                "units": share.units,
+            }
+        )
+        if settle:
+            entries.append(
+                {"account_kind": AccountKind.RECOVERY.value, "household_id": share.household_id, "amount_fen": settle}
+            )
+        await _move_balance(session, share.household_id, credited=share.amount_fen - settle, owed=-settle)
+    return await _post(
+        session,
+        village_id=order.village_id,
+        kind=TransactionKind.SALE_CREDIT,
+        dedupe_key=key,
+        entries=entries,
+        now=moment,
+        actor=actor,
+        order_id=order.id,
+        order_line_id=line.id,
+        policy_id=terms.policy_id,
+        quantity=line.quantity,
+    )
+
+
+async def _move_balance(
+    session: AsyncSession, household_id: int, *, credited: int = 0, owed: int = 0, paid: int = 0
+) -> None:
+    await session.execute(
+        update(HouseholdBalance)
+        .where(HouseholdBalance.household_id == household_id)
+        .values(
+            credited_fen=HouseholdBalance.credited_fen + credited,
+            paid_out_fen=HouseholdBalance.paid_out_fen + paid,
+            balance_fen=HouseholdBalance.balance_fen + credited - paid,
+            owed_fen=HouseholdBalance.owed_fen + owed,
+        )
+    )
+
+
+def _reversal_target(credit: LedgerTransaction, unit_price_fen: int, units: int) -> dict[str, int]:
+    """What reversing ``units`` of the credited line takes back from each account, keyed
+    ``kind:ref:household``; reversing every unit gives back the original amounts exactly."""
+    positive: dict[str, int] = defaultdict(int)
+    for entry in credit.entries:
+        if entry.account_kind == AccountKind.SALES_CLEARING.value:
+            continue
+        kind = AccountKind.HOUSEHOLD.value if entry.account_kind == AccountKind.RECOVERY.value else entry.account_kind
+        key = f"{kind}:{entry.account_ref}:{entry.household_id or 0:012d}"
+        positive[key] += entry.amount_fen
+    weights = {k: v for k, v in positive.items() if v > 0}
+    total = unit_price_fen * units
+    return split_by_largest_remainder(total, weights) if weights else {}
+
+
+async def reverse_line(
+    session: AsyncSession,
+    order: Order,
+    line: OrderLine,
+    refunded_units: int,
+    *,
+    actor: Principal | None,
+    now: datetime | None = None,
+) -> LedgerTransaction | None:
+    """Take back the share of ``refunded_units`` (the line's refunded units so far, in all)."""
+    credit = (
+        await session.execute(select(LedgerTransaction).where(LedgerTransaction.dedupe_key == f"credit:line:{line.id}"))
+    ).scalar_one_or_none()
+    if credit is None:
+        return None
+    already = (
+        await session.execute(
+            select(func.coalesce(func.sum(LedgerTransaction.quantity), 0)).where(
+                LedgerTransaction.order_line_id == line.id,
+                LedgerTransaction.kind == TransactionKind.SALE_REVERSAL.value,
+            )
+        )
+    ).scalar_one()
+    refunded_units = min(refunded_units, line.quantity)
+    if refunded_units <= already:
+        return None
+    before = _reversal_target(credit, line.unit_price_fen, int(already))
+    after = _reversal_target(credit, line.unit_price_fen, refunded_units)
+    moment = now or utcnow()
+    delta_total = line.unit_price_fen * (refunded_units - already)
+    entries: list[dict] = [{"account_kind": AccountKind.SALES_CLEARING.value, "amount_fen": delta_total}]
+    households: dict[int, int] = {}
+    for key, amount in after.items():
+        take = amount - before.get(key, 0)
+        kind, ref, household = key.split(":")
+        if kind == AccountKind.HOUSEHOLD.value:
+            households[int(household)] = take
+        else:
+            entries.append({"account_kind": kind, "account_ref": ref, "amount_fen": -take})
+    balances = dict(
+        (
+            await session.execute(
+                select(HouseholdBalance.household_id, HouseholdBalance.balance_fen).where(
+                    HouseholdBalance.household_id.in_(households)
+                )
+            )
+        ).all()
+    )
+    weights = await household_weights(session, line.id)
+    unit_before = split_by_largest_remainder(int(already), weights) if weights else {}
+    unit_after = split_by_largest_remainder(refunded_units, weights) if weights else {}
+    for household_id, take in sorted(households.items()):
+        from_balance = min(take, balances.get(household_id, 0))
+        units_back = unit_after.get(household_id, 0) - unit_before.get(household_id, 0)
+        entries.append(
+            {
+                "account_kind": AccountKind.HOUSEHOLD.value,
+                "household_id": household_id,
+                "amount_fen": -from_balance,
+                "units": -units_back,
+            }
+        )
+        if take - from_balance:
+            entries.append(
+                {
+                    "account_kind": AccountKind.RECOVERY.value,
+                    "household_id": household_id,
+                    "amount_fen": -(take - from_balance),
+                }
+            )
+        await _move_balance(session, household_id, credited=-from_balance, owed=take - from_balance)
+    count = (
+        await session.execute(
+            select(func.count()).where(
+                LedgerTransaction.order_line_id == line.id,
+                LedgerTransaction.kind == TransactionKind.SALE_REVERSAL.value,
+            )
+        )
+    ).scalar_one()
+    return await _post(
+        session,
+        village_id=order.village_id,
+        kind=TransactionKind.SALE_REVERSAL,
+        dedupe_key=f"reverse:line:{line.id}:{refunded_units}",
+        entries=entries,
+        now=moment,
+        actor=actor,
+        order_id=order.id,
+        order_line_id=line.id,
+        reverses_id=credit.id,
+        quantity=refunded_units - int(already),
+        memo=f"refund #{count + 1}",
+    )
+
+
+async def credit_order(
+    session: AsyncSession, order: Order, *, actor: Principal | None, now: datetime | None = None
+) -> int:
+    posted = 0
+    for line in order.lines:
+        if await credit_line(session, order, line, actor=actor, now=now) is not None:
+            posted += 1
+    return posted
+
+
+async def reverse_order(
+    session: AsyncSession, order: Order, *, actor: Principal | None, now: datetime | None = None
+) -> int:
+    posted = 0
+    for line in order.lines:
+        if await reverse_line(session, order, line, line.quantity, actor=actor, now=now) is not None:
+            posted += 1
+    return posted
+
+
+async def refunded_units(session: AsyncSession, line_id: int) -> int:
+    total = await session.execute(
+        select(func.coalesce(func.sum(LedgerTransaction.quantity), 0)).where(
+            LedgerTransaction.order_line_id == line_id, LedgerTransaction.kind == TransactionKind.SALE_REVERSAL.value
+        )
+    )
+    return int(total.scalar_one())
+
+
+async def pay_out(
+    session: AsyncSession,
+    actor: Principal,
+    household_id: int,
+    amount_fen: int,
+    method: str,
+    reference: str = "",
+    *,
+    batch_id: int | None = None,
+    now: datetime | None = None,
+) -> Payout:
+    """Pay a household from its balance; above the balance is 409 and nothing moves."""
+    actor.require_staff()
+    household = await session.get(Household, household_id)
+    if household is None:
+        raise InvalidInput("household_id", N_("There is no such household."))
+    actor.ensure_village(household.village_id)
+    if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
+        raise InvalidInput("amount_fen", N_("The amount must be a whole number of fen above 0."))
+    try:
+        method = PayoutMethod(method).value
+    except ValueError as exc:
+        raise InvalidInput("method", N_("The method must be cash, wechat, alipay or bank.")) from exc
+    moment = now or utcnow()
+    await _ensure_balance_rows(session, household.village_id, [household_id])
+    # The conditional update is the guard: concurrent payouts cannot together exceed the balance.
+    taken = await session.execute(
+        update(HouseholdBalance)
+        .where(HouseholdBalance.household_id == household_id, HouseholdBalance.balance_fen >= amount_fen)
+        .values(
+            paid_out_fen=HouseholdBalance.paid_out_fen + amount_fen,
+            balance_fen=HouseholdBalance.balance_fen - amount_fen,
+        )
+    )
+    if not taken.rowcount:
+        balance = (
+            await session.execute(
+                select(HouseholdBalance.balance_fen).where(HouseholdBalance.household_id == household_id)
+            )
+        ).scalar_one()
+        raise Conflict(
+            N_("%(amount)s is more than %(name)s's balance of %(balance)s."),
+            field="amount_fen",
+            amount=format_fen(amount_fen),
+            name=household.head_name,
+            balance=format_fen(balance),
+            details={"balance_fen": balance},
+        )
+    payout = Payout(
+        village_id=household.village_id,
+        household_id=household_id,
+        amount_fen=amount_fen,
+        method=method,
+        reference=(reference or "").strip()[:100],
+        batch_id=batch_id,
+        paid_by=actor.user_id or None,
+        paid_at=moment,
+    )
+    session.add(payout)
+    await session.flush()
+    await _post(
+        session,
+        village_id=household.village_id,
+        kind=TransactionKind.PAYOUT,
+        dedupe_key=f"payout:{payout.id}",
+        entries=[
+            {"account_kind": AccountKind.HOUSEHOLD.value, "household_id": household_id, "amount_fen": -amount_fen},
+            {"account_kind": AccountKind.PAYOUTS.value, "account_ref": method, "amount_fen": amount_fen},
+        ],
+        now=moment,
+        actor=actor,
+        payout_id=payout.id,
+        memo=payout.reference,
+    )
+    await notify_now(
+        session,
+        RecipientKind.HOUSEHOLD,
+        household_id,
+        "payout",
+        N_("You were paid %(amount)s"),
+        body=N_("By %(method)s. Reference: %(reference)s."),
+        params={
+            "amount": format_fen(amount_fen),
+            "method": METHOD_LABELS[PayoutMethod(method)],
+            "reference": payout.reference or "—",
+        },
+        link="/household",
+    )
+    return payout

@@ -1,0 +1,552 @@
+"""Reading the ledger: a household's earnings, monthly statements, the village transparency board, the
+audit trail; batch payouts; and the jobs that credit missed sales and check every balance nightly."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, literal_column, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shop.accounts.models import Role, User
+from shop.accounts.principal import Principal
+from shop.catalogue.models import Contribution, Product
+from shop.errors import N_, InvalidInput, NotFound
+from shop.ledger.models import (
+    AccountKind,
+    HouseholdBalance,
+    LedgerEntry,
+    LedgerTransaction,
+    Payout,
+    PayoutBatch,
+    TransactionKind,
+)
+from shop.ledger.policy import SOURCE_CHANNEL, policy_at
+from shop.ledger.posting import credit_order, household_weights, pay_out, reverse_order, split_sale
+from shop.notifications.models import RecipientKind
+from shop.notifications.services import notify_now
+from shop.orders.models import Allocation, Order, OrderLine, OrderStatus, StatusChange
+from shop.streams.models import Stream
+from shop.timeutil import local_day_bounds, to_local, utcnow
+from shop.villages.models import Household, Village
+
+log = logging.getLogger("shop.ledger")
+
+OPEN = (OrderStatus.PLACED.value, OrderStatus.PAID.value, OrderStatus.SHIPPED.value)
+HOUSEHOLD_KINDS = (AccountKind.HOUSEHOLD.value, AccountKind.RECOVERY.value)
+
+
+def month_of(session: AsyncSession, column: Any) -> Any:
+    """The Beijing calendar month of a UTC timestamp column, as 'YYYY-MM', in SQL."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("Asia/Shanghai", column), "YYYY-MM")
+    return func.strftime("%Y-%m", column, literal_column("'+8 hours'"))
+
+
+@dataclass
+class SaleRow:
+    posted_at: datetime
+    kind: str
+    product: str
+    units: int
+    amount_fen: int
+    stream: str | None
+    order_id: int | None
+
+
+@dataclass
+class Earnings:
+    household: Household
+    pending_fen: int
+    credited_fen: int
+    paid_out_fen: int
+    balance_fen: int
+    owed_fen: int
+    sales: list[SaleRow] = field(default_factory=list)
+    payouts: list[Payout] = field(default_factory=list)
+    monthly: list[tuple[str, int]] = field(default_factory=list)
+
+
+async def reachable_household(session: AsyncSession, actor: Principal, household_id: int) -> Household:
+    """A villager reaches only their own household, staff their village's; anything else is 404."""
+    household = await session.get(Household, household_id)
+    if household is None:
+        raise NotFound()
+    if actor.kind == "household":
+        if actor.id != household_id:
+            raise NotFound()
+    elif not actor.is_staff or not actor.can_reach_village(household.village_id):
+        raise NotFound()
+    return household
+
+
+async def pending_fen(session: AsyncSession, household_id: int, now: datetime) -> int:
+    """What the household would get from orders not completed yet, under today's policy (预计收入)."""
+    lines = (
+        await session.execute(
+            select(OrderLine, Order.source, Order.village_id)
+            .join(Order, Order.id == OrderLine.order_id)
+            .where(
+                Order.status.in_(OPEN),
+                OrderLine.id.in_(
+                    select(Allocation.line_id)
+                    .join(Contribution, Contribution.lot_id == Allocation.lot_id)
+                    .where(Contribution.household_id == household_id)
+                ),
+            )
+        )
+    ).all()
+    total = 0
+    terms_cache: dict[int, Any] = {}
+    for line, source, village_id in lines:
+        if village_id not in terms_cache:
+            terms_cache[village_id] = await policy_at(session, village_id, now)
+        terms = terms_cache[village_id]
+        weights = await household_weights(session, line.id)
+        if household_id not in weights:
+            continue
+        split = split_sale(
+            line.quantity * line.unit_price_fen,
+            line.quantity,
+            terms.platform_rate(source),
+            terms.operator_bp,
+            terms.collective_bp,
+            weights,
+            SOURCE_CHANNEL.get(source, "direct"),
+        )
+        total += next(s.amount_fen for s in split.shares if s.household_id == household_id)
+    return total
+
+
+async def monthly_credits(
+    session: AsyncSession, household_id: int, now: datetime, months: int = 12
+) -> list[tuple[str, int]]:
+    local = to_local(now)
+    first = date(local.year, local.month, 1)
+    labels = []
+    year, month = first.year, first.month
+    for _ in range(months):
+        labels.append(f"{year:04d}-{month:02d}")
+        month -= 1
+        if month == 0:
+            year, month = year - 1, 12
+    labels.reverse()
+    since, _ = local_day_bounds(date(int(labels[0][:4]), int(labels[0][5:]), 1))
+    month = month_of(session, LedgerEntry.posted_at)
+    rows = await session.execute(
+        select(month, func.sum(LedgerEntry.amount_fen))
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .where(
+            LedgerEntry.household_id == household_id,
+            LedgerEntry.account_kind.in_(HOUSEHOLD_KINDS),
+            LedgerTransaction.kind != TransactionKind.PAYOUT.value,
+            LedgerEntry.posted_at >= since,
+        )
+        .group_by(month)
+    )
+    totals = dict(rows.all())
+    return [(label, int(totals.get(label, 0) or 0)) for label in labels]
+
+
+async def sale_rows(
+    session: AsyncSession,
+    household_id: int,
+    *,
+    limit: int = 30,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[SaleRow]:
+    """Each sale (and refund) of the household's goods: date, product, its units, its amount, the stream."""
+    stmt = (
+        select(
+            LedgerEntry.posted_at,
+            LedgerTransaction.kind,
+            Product.name,
+            LedgerEntry.units,
+            func.sum(LedgerEntry.amount_fen),
+            Stream.title,
+            LedgerTransaction.order_id,
+        )
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .join(OrderLine, OrderLine.id == LedgerTransaction.order_line_id)
+        .join(Product, Product.id == OrderLine.product_id)
+        .join(Order, Order.id == OrderLine.order_id)
+        .outerjoin(Stream, Stream.id == Order.stream_id)
+        .where(LedgerEntry.household_id == household_id, LedgerEntry.account_kind.in_(HOUSEHOLD_KINDS))
+        .group_by(
+            LedgerTransaction.id,
+            LedgerEntry.posted_at,
+            LedgerTransaction.kind,
+            Product.name,
+            LedgerEntry.units,
+            Stream.title,
+            LedgerTransaction.order_id,
+        )
+        .order_by(LedgerEntry.posted_at.desc(), LedgerTransaction.id.desc())
+    )
+    if since is not None:
+        stmt = stmt.where(LedgerEntry.posted_at >= since)
+    if until is not None:
+        stmt = stmt.where(LedgerEntry.posted_at < until)
+    rows = await session.execute(stmt.limit(limit))
+    out: dict[tuple, SaleRow] = {}
+    for posted_at, kind, product, units, amount, stream, order_id in rows.all():
+        key = (posted_at, kind, product, stream, order_id)
+        if key in out:  # a sale settling a debt has two entries (balance and recovery): show one row
+            out[key].units += units
+            out[key].amount_fen += int(amount)
+        else:
+            out[key] = SaleRow(posted_at, kind, product, units, int(amount), stream, order_id)
+    return list(out.values())
+
+
+async def earnings(
+    session: AsyncSession, actor: Principal, household_id: int, *, now: datetime | None = None, limit: int = 30
+) -> Earnings:
+    moment = now or utcnow()
+    household = await reachable_household(session, actor, household_id)
+    balance = await session.get(HouseholdBalance, household_id)
+    payouts = list(
+        (
+            await session.execute(
+                select(Payout).where(Payout.household_id == household_id).order_by(Payout.paid_at.desc()).limit(limit)
+            )
+        ).scalars()
+    )
+    return Earnings(
+        household=household,
+        pending_fen=await pending_fen(session, household_id, moment),
+        credited_fen=balance.credited_fen if balance else 0,
+        paid_out_fen=balance.paid_out_fen if balance else 0,
+        balance_fen=balance.balance_fen if balance else 0,
+        owed_fen=balance.owed_fen if balance else 0,
+        sales=await sale_rows(session, household_id, limit=limit),
+        payouts=payouts,
+        monthly=await monthly_credits(session, household_id, moment),
+    )
+
+
+@dataclass
+class Statement:
+    household: Household
+    month: str
+    opening_fen: int
+    closing_fen: int
+    credited_fen: int
+    paid_out_fen: int
+    sales: list[SaleRow]
+    payouts: list[Payout]
+
+
+async def statement(session: AsyncSession, actor: Principal, household_id: int, month: str) -> Statement:
+    """One month of a household's account, with its opening and closing balance, to print."""
+    try:
+        first = date(int(month[:4]), int(month[5:7]), 1)
+    except (ValueError, IndexError) as exc:
+        raise InvalidInput("month", N_("The month must look like 2026-11.")) from exc
+    household = await reachable_household(session, actor, household_id)
+    since, _ = local_day_bounds(first)
+    following = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+    until, _ = local_day_bounds(following)
+
+    async def balance_before(moment: datetime) -> int:
+        total = await session.execute(
+            select(func.coalesce(func.sum(LedgerEntry.amount_fen), 0)).where(
+                LedgerEntry.household_id == household_id,
+                LedgerEntry.account_kind == AccountKind.HOUSEHOLD.value,
+                LedgerEntry.posted_at < moment,
+            )
+        )
+        return int(total.scalar_one())
+
+    sales = await sale_rows(session, household_id, limit=1000, since=since, until=until)
+    payouts = list(
+        (
+            await session.execute(
+                select(Payout)
+                .where(Payout.household_id == household_id, Payout.paid_at >= since, Payout.paid_at < until)
+                .order_by(Payout.paid_at)
+            )
+        ).scalars()
+    )
+    opening = await balance_before(since)
+    closing = await balance_before(until)
+    paid = sum(p.amount_fen for p in payouts)
+    return Statement(
+        household,
+        first.strftime("%Y-%m"),
+        opening,
+        closing,
+        closing - opening + paid,
+        paid,
+        list(reversed(sales)),
+        payouts,
+    )
+
+
+@dataclass
+class MonthRow:
+    month: str
+    collective_fen: int = 0
+    credited_fen: int = 0
+    paid_fen: int = 0
+    households: int = 0
+    named: list[tuple[str, int]] = field(default_factory=list)
+
+
+async def transparency(session: AsyncSession, village_id: int, months: int = 12) -> tuple[Village, list[MonthRow]]:
+    """阳光三务: per month, the collective's income, what households were credited and paid, and how
+    many households benefited. Households are named only when the village chose to."""
+    village = await session.get(Village, village_id)
+    if village is None:
+        raise NotFound()
+    month = month_of(session, LedgerEntry.posted_at)
+    rows = await session.execute(
+        select(month, LedgerEntry.account_kind, LedgerTransaction.kind, func.sum(LedgerEntry.amount_fen))
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .where(LedgerEntry.village_id == village_id)
+        .group_by(month, LedgerEntry.account_kind, LedgerTransaction.kind)
+    )
+    table: dict[str, MonthRow] = {}
+    for label, account, kind, amount in rows.all():
+        row = table.setdefault(label, MonthRow(label))
+        amount = int(amount or 0)
+        if account == AccountKind.COLLECTIVE.value:
+            row.collective_fen += amount
+        elif account in HOUSEHOLD_KINDS and kind != TransactionKind.PAYOUT.value:
+            row.credited_fen += amount
+        elif account == AccountKind.PAYOUTS.value:
+            row.paid_fen += amount
+    benefited = await session.execute(
+        select(month, LedgerEntry.household_id, func.sum(LedgerEntry.amount_fen))
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .where(
+            LedgerEntry.village_id == village_id,
+            LedgerEntry.account_kind.in_(HOUSEHOLD_KINDS),
+            LedgerTransaction.kind != TransactionKind.PAYOUT.value,
+        )
+        .group_by(month, LedgerEntry.household_id)
+    )
+    per_household: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for label, household_id, amount in benefited.all():
+        if (amount or 0) > 0:
+            table.setdefault(label, MonthRow(label)).households += 1
+            per_household[label].append((household_id, int(amount)))
+    if village.show_household_names and per_household:
+        ids = {h for values in per_household.values() for h, _ in values}
+        names = dict(
+            (await session.execute(select(Household.id, Household.head_name).where(Household.id.in_(ids)))).all()
+        )
+        for label, values in per_household.items():
+            table[label].named = sorted(((names[h], amount) for h, amount in values), key=lambda x: -x[1])
+    ordered = sorted(table.values(), key=lambda r: r.month, reverse=True)[:months]
+    return village, ordered
+
+
+async def set_show_names(session: AsyncSession, actor: Principal, village_id: int, show: bool) -> Village:
+    actor.require_staff()
+    actor.ensure_village(village_id)
+    village = await session.get(Village, village_id)
+    if village is None:
+        raise NotFound()
+    village.show_household_names = show
+    await session.flush()
+    return village
+
+
+async def balances(session: AsyncSession, actor: Principal, village_id: int) -> list[tuple[Household, int, int]]:
+    """(household, balance, owed) for every household of the village, largest balance first."""
+    actor.require_staff()
+    actor.ensure_village(village_id)
+    rows = await session.execute(
+        select(Household, func.coalesce(HouseholdBalance.balance_fen, 0), func.coalesce(HouseholdBalance.owed_fen, 0))
+        .outerjoin(HouseholdBalance, HouseholdBalance.household_id == Household.id)
+        .where(Household.village_id == village_id)
+        .order_by(func.coalesce(HouseholdBalance.balance_fen, 0).desc(), Household.code)
+    )
+    return [(h, int(b), int(o)) for h, b, o in rows.all()]
+
+
+async def pay_batch(
+    session: AsyncSession, actor: Principal, village_id: int, *, min_balance_fen: int, method: str, reference: str = ""
+) -> tuple[PayoutBatch, list[Payout]]:
+    """Pay every household whose balance is at least ``min_balance_fen`` its whole balance."""
+    actor.require_staff()
+    actor.ensure_village(village_id)
+    if isinstance(min_balance_fen, bool) or not isinstance(min_balance_fen, int) or min_balance_fen < 1:
+        raise InvalidInput("min_balance_fen", N_("The threshold must be at least ¥0.01."))
+    batch = PayoutBatch(
+        village_id=village_id,
+        min_balance_fen=min_balance_fen,
+        method=method,
+        reference=(reference or "")[:100],
+        paid_by=actor.user_id or None,
+        paid_at=utcnow(),
+    )
+    session.add(batch)
+    await session.flush()
+    due = await session.execute(
+        select(HouseholdBalance.household_id, HouseholdBalance.balance_fen)
+        .where(HouseholdBalance.village_id == village_id, HouseholdBalance.balance_fen >= min_balance_fen)
+        .order_by(HouseholdBalance.household_id)
+    )
+    payouts = [
+        await pay_out(session, actor, household_id, amount, method, reference, batch_id=batch.id)
+        for household_id, amount in due.all()
+    ]
+    return batch, payouts
+
+
+async def batch_payouts(
+    session: AsyncSession, actor: Principal, batch_id: int
+) -> tuple[PayoutBatch, list[tuple[Payout, Household]]]:
+    batch = await session.get(PayoutBatch, batch_id)
+    if batch is None or not actor.is_staff or not actor.can_reach_village(batch.village_id):
+        raise NotFound()
+    rows = await session.execute(
+        select(Payout, Household)
+        .join(Household, Household.id == Payout.household_id)
+        .where(Payout.batch_id == batch_id)
+        .order_by(Household.code)
+    )
+    return batch, [(p, h) for p, h in rows.all()]
+
+
+@dataclass
+class AuditRow:
+    at: datetime
+    what: str
+    detail: str
+    amount_fen: int | None
+    actor: str
+
+
+async def audit_trail(session: AsyncSession, actor: Principal, village_id: int, limit: int = 200) -> list[AuditRow]:
+    """Every action that moved money or an order's status: who, what, when."""
+    actor.require_staff()
+    actor.ensure_village(village_id)
+    names = dict((await session.execute(select(User.id, User.display_name))).all())
+    usernames = dict((await session.execute(select(User.id, User.username))).all())
+
+    def who(kind: str, user_id: int | None) -> str:
+        if user_id is None:
+            return kind
+        return names.get(user_id) or usernames.get(user_id) or f"#{user_id}"
+
+    rows: list[AuditRow] = []
+    for t in (
+        await session.execute(
+            select(LedgerTransaction)
+            .where(LedgerTransaction.village_id == village_id)
+            .order_by(LedgerTransaction.posted_at.desc())
+            .limit(limit)
+        )
+    ).scalars():
+        gross = -sum(e.amount_fen for e in t.entries if e.account_kind == AccountKind.SALES_CLEARING.value)
+        payout = sum(e.amount_fen for e in t.entries if e.account_kind == AccountKind.PAYOUTS.value)
+        rows.append(AuditRow(t.posted_at, t.kind, t.dedupe_key, gross or payout, who(t.actor_kind, t.actor_id)))
+    changes = await session.execute(
+        select(StatusChange, Order.id)
+        .join(Order, Order.id == StatusChange.order_id)
+        .where(Order.village_id == village_id)
+        .order_by(StatusChange.at.desc())
+        .limit(limit)
+    )
+    for change, order_id in changes.all():
+        rows.append(
+            AuditRow(
+                change.at,
+                f"order:{change.to_status}",
+                f"#{order_id} {change.from_status or '—'} → {change.to_status}",
+                None,
+                who(change.actor_kind, change.actor_id),
+            )
+        )
+    return sorted(rows, key=lambda r: r.at, reverse=True)[:limit]
+
+
+# --- jobs --------------------------------------------------------------------------------------------
+
+
+async def credit_missed(session: AsyncSession, now: datetime) -> int:
+    """Completed orders not yet credited (imported, or a crash between) and refunded ones not yet
+    reversed. Posting is idempotent, so running this twice, or beside the hooks, changes nothing."""
+    done = 0
+    credited_lines = select(LedgerTransaction.order_line_id).where(
+        LedgerTransaction.kind == TransactionKind.SALE_CREDIT.value, LedgerTransaction.order_line_id.is_not(None)
+    )
+    missing = await session.execute(
+        select(Order)
+        .where(
+            Order.status.in_([OrderStatus.COMPLETED.value, OrderStatus.REFUNDED.value]),
+            Order.id.in_(select(OrderLine.order_id).where(OrderLine.id.not_in(credited_lines))),
+        )
+        .limit(500)
+    )
+    for order in missing.scalars():
+        done += await credit_order(session, order, actor=None, now=now)
+        if order.status == OrderStatus.REFUNDED.value:
+            done += await reverse_order(session, order, actor=None, now=now)
+    return done
+
+
+async def check_balances(session: AsyncSession) -> list[str]:
+    """Recompute every household's figures from its entries; an alert for each that disagrees."""
+    computed: dict[int, dict[str, int]] = defaultdict(lambda: {"credited": 0, "paid": 0, "owed": 0})
+    rows = await session.execute(
+        select(
+            LedgerEntry.household_id, LedgerEntry.account_kind, LedgerTransaction.kind, func.sum(LedgerEntry.amount_fen)
+        )
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .where(LedgerEntry.household_id.is_not(None))
+        .group_by(LedgerEntry.household_id, LedgerEntry.account_kind, LedgerTransaction.kind)
+    )
+    for household_id, account, kind, amount in rows.all():
+        figures = computed[household_id]
+        if account == AccountKind.RECOVERY.value:
+            figures["owed"] -= int(amount)
+        elif kind == TransactionKind.PAYOUT.value:
+            figures["paid"] -= int(amount)
+        else:
+            figures["credited"] += int(amount)
+    problems = []
+    stored = {b.household_id: b for b in (await session.execute(select(HouseholdBalance))).scalars()}
+    for household_id in sorted(set(computed) | set(stored)):
+        figures = computed.get(household_id, {"credited": 0, "paid": 0, "owed": 0})
+        row = stored.get(household_id)
+        have = (row.credited_fen, row.paid_out_fen, row.owed_fen, row.balance_fen) if row else (0, 0, 0, 0)
+        want = (figures["credited"], figures["paid"], figures["owed"], figures["credited"] - figures["paid"])
+        if have != want:
+            problems.append(f"household {household_id}: stored {have}, entries say {want}")
+    unbalanced = await session.execute(
+        select(LedgerEntry.transaction_id)
+        .group_by(LedgerEntry.transaction_id)
+        .having(func.sum(LedgerEntry.amount_fen) != 0)
+    )
+    problems.extend(f"transaction {t} does not sum to zero" for t in unbalanced.scalars())
+    return problems
+
+
+async def alert_admins(session: AsyncSession, problems: list[str]) -> int:
+    admins = (
+        await session.execute(select(User.id).where(User.role == Role.ADMIN.value, User.active.is_(True)))
+    ).scalars()
+    count = 0
+    for admin_id in admins:
+        await notify_now(
+            session,
+            RecipientKind.USER,
+            admin_id,
+            "ledger.check",
+            N_("Ledger check: %(n)s problem(s) found"),
+            body="; ".join(problems)[:480],
+            params={"n": str(len(problems))},
+            link="/admin/villages",
+        )
+        count += 1
+    log.error("ledger check found problems", extra={"fields": {"problems": len(problems)}})
+    return count
