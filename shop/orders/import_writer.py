@@ -16,8 +16,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import String, Table, any_, bindparam, insert, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from shop.catalogue.models import Lot
@@ -276,14 +275,14 @@ def _rows_for_keys(
             sql = f"SELECT {selected} FROM {table.name} WHERE {conditions} AND {key} IN ({marks})"  # noqa: S608
             found.extend(conn.exec_driver_sql(sql, (*where.values(), *part)).all())
         return found
-    filters = [table.c[name] == value for name, value in where.items()]
-    return list(
-        conn.execute(
-            select(*[table.c[name] for name in columns]).where(
-                *filters, table.c[key] == any_(bindparam("keys", list(keys), type_=ARRAY(String)))
-            )
-        ).all()
+    # A join with the unnested keys, not "= ANY(array)": under a generic plan PostgreSQL may scan the table
+    # comparing every row with every key, which at 100,000 rows and 4,000 keys takes seconds per chunk.
+    conditions = " AND ".join(f"{table.name}.{name} = ${number}" for number, name in enumerate(where, start=2))
+    sql = (
+        f"SELECT {', '.join(f'{table.name}.{name}' for name in columns)} FROM {table.name} "  # noqa: S608
+        f"JOIN unnest($1::varchar[]) AS wanted(key) ON {table.name}.{key} = wanted.key WHERE {conditions}"
     )
+    return list(conn.exec_driver_sql(sql, (list(keys), *where.values())).all())
 
 
 def _existing_orders(conn: Connection, job: ChunkJob) -> dict[str, tuple[int, str]]:
