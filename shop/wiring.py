@@ -12,7 +12,7 @@ CALENDAR_PROVIDERS: list[Any] = []
 
 
 def connect_domains() -> None:
-    from shop.ledger.hooks import on_order_status
+    from shop.ledger.hooks import on_order_status, on_partial_refund
     from shop.orders import live as orders_live
     from shop.orders import services as orders_services
     from shop.streams import live as streams_live
@@ -21,4 +21,5 @@ def connect_domains() -> None:
     streams_live.SALES_PROVIDERS[:] = [orders_live.board_sales]
     streams_live.CAP_PROVIDERS[:] = [orders_live.sold_under_cap]
     orders_services.STATUS_HOOKS[:] = [on_order_status]
+    orders_services.REFUND_HOOKS[:] = [on_partial_refund]
     CALENDAR_PROVIDERS[:] = [class_events_for_user]

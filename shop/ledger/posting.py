@@ -9,10 +9,12 @@ A completed order line becomes one balanced transaction (DESIGN.md, "Crediting")
     each household   +its share of the rest, in proportion to the units it contributed to the lots
                       the line consumed (largest remainder; ties to the lower household id)
 
-A refund posts the exact reverse of the refunded units' share; a full refund reverses the original to
-the fen. Each posting carries a unique ``dedupe_key``, so retries, restarts and two schedulers post it
-once. A household's balance never goes below zero: when a refund arrives after the household was paid,
-what it cannot take back is booked as owed ("recovery") and settled from the household's next sales.
+A refund posts the reverse of the refunded units' share: after r of n units are refunded every account
+holds what a sale of the n − r kept units would have given it, so a full refund, in one step or several,
+reverses the original to the fen. Each posting carries a unique ``dedupe_key``, so retries, restarts and
+two schedulers post it once. A household's balance never goes below zero: when a refund arrives after the
+household was paid, what it cannot take back is booked as owed ("recovery") and settled from the
+household's next sales.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from shop.errors import N_, Conflict, InvalidInput
 from shop.ledger.models import (
     METHOD_LABELS,
     AccountKind,
+    FeePolicy,
     HouseholdBalance,
     LedgerEntry,
     LedgerTransaction,
@@ -40,7 +43,7 @@ from shop.ledger.models import (
     PayoutMethod,
     TransactionKind,
 )
-from shop.ledger.policy import SOURCE_CHANNEL, policy_at
+from shop.ledger.policy import SOURCE_CHANNEL, policy_at, terms_of
 from shop.money import fee_fen, format_fen
 from shop.notifications.models import RecipientKind
 from shop.notifications.services import notify_now
@@ -261,19 +264,22 @@ async def _move_balance(
     )
 
 
-def _reversal_target(credit: LedgerTransaction, unit_price_fen: int, units: int) -> dict[str, int]:
-    """What reversing ``units`` of the credited line takes back from each account, keyed
-    ``kind:ref:household``; reversing every unit gives back the original amounts exactly."""
-    positive: dict[str, int] = defaultdict(int)
-    for entry in credit.entries:
-        if entry.account_kind == AccountKind.SALES_CLEARING.value:
-            continue
-        kind = AccountKind.HOUSEHOLD.value if entry.account_kind == AccountKind.RECOVERY.value else entry.account_kind
-        key = f"{kind}:{entry.account_ref}:{entry.household_id or 0:012d}"
-        positive[key] += entry.amount_fen
-    weights = {k: v for k, v in positive.items() if v > 0}
-    total = unit_price_fen * units
-    return split_by_largest_remainder(total, weights) if weights else {}
+async def _split_of_units(
+    session: AsyncSession, order: Order, line: OrderLine, credit: LedgerTransaction, units: int
+) -> LineSplit:
+    """What crediting ``units`` of the line would have posted, with the policy its credit used."""
+    policy = await session.get(FeePolicy, credit.policy_id) if credit.policy_id else None
+    terms = terms_of(policy)
+    weights = await household_weights(session, line.id)
+    return split_sale(
+        units * line.unit_price_fen,
+        max(units - line.short_quantity, 0),
+        terms.platform_rate(order.source),
+        terms.operator_bp,
+        terms.collective_bp,
+        weights,
+        SOURCE_CHANNEL.get(order.source, "direct"),
+    )
 
 
 async def reverse_line(
@@ -285,55 +291,63 @@ async def reverse_line(
     actor: Principal | None,
     now: datetime | None = None,
 ) -> LedgerTransaction | None:
-    """Take back the share of ``refunded_units`` (the line's refunded units so far, in all)."""
+    """Take back the share of the units refunded since the last reversal (``refunded_units`` is the
+    line's refunded units so far, in all).
+
+    After r of n units are refunded, every account holds exactly what crediting the n − r units that were
+    kept would have given it (same policy, same households): each reversal takes the difference. So
+    refunding one unit and then the rest gives back the original to the fen, like refunding all at once.
+    """
     credit = (
         await session.execute(select(LedgerTransaction).where(LedgerTransaction.dedupe_key == f"credit:line:{line.id}"))
     ).scalar_one_or_none()
     if credit is None:
         return None
-    already = (
-        await session.execute(
-            select(func.coalesce(func.sum(LedgerTransaction.quantity), 0)).where(
-                LedgerTransaction.order_line_id == line.id,
-                LedgerTransaction.kind == TransactionKind.SALE_REVERSAL.value,
+    already = int(
+        (
+            await session.execute(
+                select(func.coalesce(func.sum(LedgerTransaction.quantity), 0)).where(
+                    LedgerTransaction.order_line_id == line.id,
+                    LedgerTransaction.kind == TransactionKind.SALE_REVERSAL.value,
+                )
             )
-        )
-    ).scalar_one()
+        ).scalar_one()
+    )
     refunded_units = min(refunded_units, line.quantity)
     if refunded_units <= already:
         return None
-    before = _reversal_target(credit, line.unit_price_fen, int(already))
-    after = _reversal_target(credit, line.unit_price_fen, refunded_units)
+    before = await _split_of_units(session, order, line, credit, line.quantity - already)
+    after = await _split_of_units(session, order, line, credit, line.quantity - refunded_units)
     moment = now or utcnow()
-    delta_total = line.unit_price_fen * (refunded_units - already)
-    entries: list[dict] = [{"account_kind": AccountKind.SALES_CLEARING.value, "amount_fen": delta_total}]
-    households: dict[int, int] = {}
-    for key, amount in after.items():
-        take = amount - before.get(key, 0)
-        kind, ref, household = key.split(":")
-        if kind == AccountKind.HOUSEHOLD.value:
-            households[int(household)] = take
-        else:
-            entries.append({"account_kind": kind, "account_ref": ref, "amount_fen": -take})
+    entries: list[dict] = [
+        {"account_kind": AccountKind.SALES_CLEARING.value, "amount_fen": before.gross_fen - after.gross_fen},
+        {
+            "account_kind": AccountKind.PLATFORM.value,
+            "account_ref": before.channel,
+            "amount_fen": after.platform_fen - before.platform_fen,
+        },
+        {"account_kind": AccountKind.OPERATOR.value, "amount_fen": after.operator_fen - before.operator_fen},
+        {"account_kind": AccountKind.COLLECTIVE.value, "amount_fen": after.collective_fen - before.collective_fen},
+    ]
+    kept = {share.household_id: share for share in after.shares}
+    household_ids = [share.household_id for share in before.shares]
     balances = dict(
         (
             await session.execute(
                 select(HouseholdBalance.household_id, HouseholdBalance.balance_fen).where(
-                    HouseholdBalance.household_id.in_(households)
+                    HouseholdBalance.household_id.in_(household_ids)
                 )
             )
         ).all()
     )
-    weights = await household_weights(session, line.id)
-    unit_before = split_by_largest_remainder(int(already), weights) if weights else {}
-    unit_after = split_by_largest_remainder(refunded_units, weights) if weights else {}
-    for household_id, take in sorted(households.items()):
-        from_balance = min(take, balances.get(household_id, 0))
-        units_back = unit_after.get(household_id, 0) - unit_before.get(household_id, 0)
+    for share in before.shares:
+        take = share.amount_fen - kept[share.household_id].amount_fen
+        units_back = share.units - kept[share.household_id].units
+        from_balance = min(take, balances.get(share.household_id, 0))
         entries.append(
             {
                 "account_kind": AccountKind.HOUSEHOLD.value,
-                "household_id": household_id,
+                "household_id": share.household_id,
                 "amount_fen": -from_balance,
                 "units": -units_back,
             }
@@ -342,11 +356,11 @@ async def reverse_line(
             entries.append(
                 {
                     "account_kind": AccountKind.RECOVERY.value,
-                    "household_id": household_id,
+                    "household_id": share.household_id,
                     "amount_fen": -(take - from_balance),
                 }
             )
-        await _move_balance(session, household_id, credited=-from_balance, owed=take - from_balance)
+        await _move_balance(session, share.household_id, credited=-from_balance, owed=take - from_balance)
     count = (
         await session.execute(
             select(func.count()).where(
@@ -366,7 +380,7 @@ async def reverse_line(
         order_id=order.id,
         order_line_id=line.id,
         reverses_id=credit.id,
-        quantity=refunded_units - int(already),
+        quantity=refunded_units - already,
         memo=f"refund #{count + 1}",
     )
 
@@ -374,10 +388,14 @@ async def reverse_line(
 async def credit_order(
     session: AsyncSession, order: Order, *, actor: Principal | None, now: datetime | None = None
 ) -> int:
+    """Credit every line not yet credited; a line credited late (a backorder) whose units were refunded
+    meanwhile is reversed for them at once."""
     posted = 0
     for line in order.lines:
         if await credit_line(session, order, line, actor=actor, now=now) is not None:
             posted += 1
+            if line.refunded_quantity:
+                await reverse_line(session, order, line, line.refunded_quantity, actor=actor, now=now)
     return posted
 
 

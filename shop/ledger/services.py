@@ -483,8 +483,15 @@ async def credit_missed(session: AsyncSession, now: datetime) -> int:
         select(Order)
         .where(
             Order.status.in_([OrderStatus.COMPLETED.value, OrderStatus.REFUNDED.value]),
-            Order.id.in_(select(OrderLine.order_id).where(OrderLine.id.not_in(credited_lines))),
+            Order.id.in_(
+                select(OrderLine.order_id).where(
+                    OrderLine.id.not_in(credited_lines),
+                    # a backorder line with no units from lots yet waits; it must not crowd out the rest
+                    OrderLine.id.in_(select(Allocation.line_id)),
+                )
+            ),
         )
+        .order_by(Order.id)
         .limit(500)
     )
     for order in missing.scalars():

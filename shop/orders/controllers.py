@@ -11,8 +11,8 @@ from litestar.params import FromQuery, HeaderParameter, JSONBody, QueryParameter
 
 from shop import i18n
 from shop.orders.placing import ItemRequest, OrderRequest
-from shop.orders.schemas import OrderIn, OrderOut, StatusIn
-from shop.orders.services import change_status, get_order, list_orders
+from shop.orders.schemas import OrderIn, OrderOut, RefundIn, StatusIn
+from shop.orders.services import change_status, get_order, list_orders, refund_units
 from shop.paging import Page
 from shop.web.auth import requires_staff
 from shop.web.deps import Actor, DbSession, PageParams
@@ -97,6 +97,16 @@ class OrderController(Controller):
         order = await change_status(
             db_session, actor, order_id, data.status, tracking_no=data.tracking_no, courier=data.courier
         )
+        return OrderOut.of(order)
+
+    @post("/{order_id:int}/refunds", status_code=200)
+    async def refund(self, order_id: IdPath, data: JSONBody[RefundIn], db_session: DbSession, actor: Actor) -> OrderOut:
+        """Refund some units of a completed order: the households' share of those units is taken back.
+        More than is left to refund is 409 and nothing moves; refunding the last unit refunds the order."""
+        units: dict[int, int] = {}
+        for item in data.items:
+            units[item.product_id] = units.get(item.product_id, 0) + item.quantity
+        order = await refund_units(db_session, actor, order_id, units, note=data.note)
         return OrderOut.of(order)
 
 

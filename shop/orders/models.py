@@ -108,6 +108,8 @@ class OrderLine(BigIntAuditBase):
     source: Mapped[str] = mapped_column(String(12))
     # Units the lots could not cover when it was imported (the order is then a backorder).
     short_quantity: Mapped[int] = mapped_column(default=0)
+    # Units refunded after completion (a partial refund keeps the order completed; all of them refunds it).
+    refunded_quantity: Mapped[int] = mapped_column(default=0, server_default="0")
 
     order: Mapped[Order] = relationship(back_populates="lines")
     allocations: Mapped[list[Allocation]] = relationship(
@@ -119,6 +121,9 @@ class OrderLine(BigIntAuditBase):
         CheckConstraint("quantity > 0", name="line_quantity_positive"),
         CheckConstraint("unit_price_fen >= 0", name="line_price_not_negative"),
         CheckConstraint("short_quantity >= 0 and short_quantity <= quantity", name="line_short_within_quantity"),
+        CheckConstraint(
+            "refunded_quantity >= 0 and refunded_quantity <= quantity", name="line_refunded_within_quantity"
+        ),
     )
 
 

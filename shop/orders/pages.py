@@ -13,6 +13,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 
 from shop import i18n
+from shop.accounts.models import User
 from shop.catalogue.models import Product
 from shop.db import mark_for_rollback, read_only
 from shop.errors import N_, DomainError, InvalidInput
@@ -21,7 +22,7 @@ from shop.orders.comments import LineupProduct, parse_comments
 from shop.orders.models import STATUS_LABELS, OrderSource
 from shop.orders.placing import ItemRequest, OrderRequest
 from shop.orders.reports import packing_list, stream_report
-from shop.orders.services import change_status, get_order, list_orders, status_history
+from shop.orders.services import change_status, get_order, list_orders, refund_units, status_history
 from shop.paging import Paging
 from shop.streams.live import notify_after_response
 from shop.streams.services import StreamService
@@ -208,12 +209,18 @@ async def order_page(order_id: IdPath, actor: Actor, db_session: DbSession) -> T
     order = await get_order(db_session, actor, order_id)
     product_ids = [li.product_id for li in order.lines]
     names = dict((await db_session.execute(select(Product.id, Product.name).where(Product.id.in_(product_ids)))).all())
+    history = await status_history(db_session, order.id)
+    actor_ids = {h.actor_id for h in history if h.actor_id}
+    people = {
+        user.id: user.name for user in (await db_session.execute(select(User).where(User.id.in_(actor_ids)))).scalars()
+    }
     return Template(
         "orders/detail.html",
         context={
             "order": order,
             "names": names,
-            "history": await status_history(db_session, order.id),
+            "history": history,
+            "people": people,
             "status_labels": _status_labels(),
             "user": actor,
         },
@@ -244,6 +251,39 @@ async def order_move(
             i18n.gettext_(
                 N_("Order %(id)s is now %(status)s."), id=order_id, status=_status_labels().get(wanted, wanted)
             ),
+        )
+    return Redirect(f"/orders/{order_id}", status_code=303)
+
+
+@post("/orders/{order_id:int}/refund", guards=[requires_staff])
+async def order_refund(
+    order_id: IdPath, request: Request[Any, Any, Any], actor: Actor, db_session: DbSession
+) -> Redirect:
+    """A partial refund from the order page: how many units of each product the buyer got money back for."""
+    form = await read_form(request)
+    units: dict[int, int] = {}
+    try:
+        for key, value in form.items():
+            if not key.startswith("units_") or not str(value).strip():
+                continue
+            try:
+                product_id, count = int(key.removeprefix("units_")), int(str(value).strip())
+            except ValueError:
+                raise InvalidInput("quantity", N_("Write the units to refund as a whole number.")) from None
+            if count < 0:
+                raise InvalidInput("quantity", N_("A quantity cannot be negative."))
+            units[product_id] = units.get(product_id, 0) + count
+        order = await refund_units(db_session, actor, order_id, units, note=str(form.get("note") or "")[:100])
+    except DomainError as exc:
+        mark_for_rollback(db_session)
+        notify(request, exc.render(i18n.translate), "error")
+    else:
+        refunded = sum(units.values())
+        notify(
+            request,
+            i18n.gettext_(N_("%(n)s units refunded; the households' share of them was taken back."), n=refunded)
+            if order.status != "refunded"
+            else i18n.gettext_(N_("Every unit is refunded: order %(id)s is now refunded."), id=order_id),
         )
     return Redirect(f"/orders/{order_id}", status_code=303)
 
@@ -345,6 +385,7 @@ ROUTES = [
     orders_page,
     order_page,
     order_move,
+    order_refund,
     packing_page,
     shipping_page,
     shipping_csv,

@@ -36,10 +36,18 @@ class StatusIn(msgspec.Struct, forbid_unknown_fields=True):
     courier: Annotated[str, msgspec.Meta(max_length=30)] | None = None
 
 
+class RefundIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Units of a completed order the buyer got their money back for (by product)."""
+
+    items: Annotated[list[ItemIn], msgspec.Meta(min_length=1, max_length=20)]
+    note: Annotated[str, msgspec.Meta(max_length=100)] = ""
+
+
 class ItemOut(msgspec.Struct):
     product_id: int
     quantity: int
     unit_price_fen: int
+    refunded_quantity: int = 0
 
 
 class OrderOut(msgspec.Struct):
@@ -74,5 +82,5 @@ class OrderOut(msgspec.Struct):
             backorder=order.backorder,
             tracking_no=order.tracking_no,
             placed_at=order.placed_at,
-            items=[ItemOut(li.product_id, li.quantity, li.unit_price_fen) for li in order.lines],
+            items=[ItemOut(li.product_id, li.quantity, li.unit_price_fen, li.refunded_quantity) for li in order.lines],
         )

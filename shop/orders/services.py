@@ -2,8 +2,9 @@
 
 placed → paid → shipped (courier, tracking number) → completed (buyer confirmed, or the village's
 auto-confirm days after shipping); placed or paid → cancelled, which gives every unit back to the exact
-lot it came from; completed → refunded. Every move is a conditional update (two taps cannot both move
-an order) and is recorded with who made it.
+lot it came from; completed → refunded. A completed order can also be refunded in part (some units of
+some lines): it stays completed, and once every unit is refunded it becomes refunded. Every move is a
+conditional update (two taps cannot both move an order) and is recorded with who made it.
 """
 
 from __future__ import annotations
@@ -137,6 +138,10 @@ async def change_status(
         raise Conflict(N_("The order changed meanwhile; reload and try again."))
     if wanted == OrderStatus.CANCELLED.value:
         await _return_units(session, order.id)
+    if wanted == OrderStatus.REFUNDED.value:
+        await session.execute(
+            update(OrderLine).where(OrderLine.order_id == order.id).values(refunded_quantity=OrderLine.quantity)
+        )
     session.add(
         StatusChange(
             order_id=order.id,
@@ -156,8 +161,88 @@ async def change_status(
 
 
 # Called after an order moved: fn(session, order, from_status, to_status, actor, now). The ledger credits
-# completed orders and reverses refunded ones here (wired in shop.app, so orders need not import ledger).
+# completed orders and reverses refunded ones here (wired in shop.wiring, so orders need not import ledger).
 STATUS_HOOKS: list[Any] = []
+# Called after part of a completed order was refunded: fn(session, order, line, actor, now), once per line
+# whose refunded units grew; the ledger takes back that many units' share.
+REFUND_HOOKS: list[Any] = []
+
+
+async def refund_units(
+    session: AsyncSession,
+    actor: Principal,
+    order_id: int,
+    units: dict[int, int],
+    *,
+    now: datetime | None = None,
+    note: str = "",
+) -> Order:
+    """Refund ``units`` (product id → units) of a completed order. Each product's units come off its lines
+    in order; more than is left to refund is refused whole (409) and nothing moves. Refunding the last
+    unit makes the order refunded."""
+    moment = now or utcnow()
+    order = await get_order(session, actor, order_id)
+    if order.status != OrderStatus.COMPLETED.value:
+        raise Conflict(
+            N_("Only a completed order can be refunded; cancel it if it was not shipped."),
+            field="status",
+            current=order.status,
+        )
+    wanted = {product_id: n for product_id, n in units.items() if n}
+    if not wanted:
+        raise InvalidInput("items", N_("Say how many units to refund."))
+    await session.refresh(order, ["lines"])
+    plan: list[tuple[OrderLine, int]] = []
+    for product_id, count in sorted(wanted.items()):
+        if count < 0:
+            raise InvalidInput("quantity", N_("A quantity cannot be negative."))
+        lines = [li for li in order.lines if li.product_id == product_id]
+        if not lines:
+            raise InvalidInput("product_id", N_("Product %(product)s is not in this order."), product=product_id)
+        left = sum(li.quantity - li.refunded_quantity for li in lines)
+        if count > left:
+            raise Conflict(
+                N_("Only %(left)s of product %(product)s can still be refunded."),
+                field="quantity",
+                left=left,
+                product=product_id,
+            )
+        for line in lines:
+            take = min(count, line.quantity - line.refunded_quantity)
+            if take:
+                plan.append((line, take))
+                count -= take
+    for line, take in plan:
+        moved = await session.execute(
+            update(OrderLine)
+            .where(OrderLine.id == line.id, OrderLine.refunded_quantity + take <= OrderLine.quantity)
+            .values(refunded_quantity=OrderLine.refunded_quantity + take)
+        )
+        if not moved.rowcount:
+            raise Conflict(N_("The order changed meanwhile; reload and try again."))
+        await session.refresh(line, ["refunded_quantity"])
+    if all(li.refunded_quantity >= li.quantity for li in order.lines):
+        return await change_status(session, actor, order.id, OrderStatus.REFUNDED.value, now=moment, note=note)
+    refunded = {line.id for line, _ in plan}
+    session.add(
+        StatusChange(
+            order_id=order.id,
+            from_status=order.status,
+            to_status=order.status,
+            actor_kind="user",
+            actor_id=actor.user_id,
+            at=moment,
+            note=" · ".join(
+                ["partial refund " + ", ".join(f"{take} × #{line.product_id}" for line, take in plan), note]
+            ).strip(" ·")[:200],
+        )
+    )
+    for line in order.lines:
+        if line.id in refunded:
+            for hook in REFUND_HOOKS:
+                await hook(session, order, line, actor, moment)
+    await session.flush()
+    return order
 
 
 async def _return_units(session: AsyncSession, order_id: int) -> None:

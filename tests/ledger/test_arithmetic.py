@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 
-from shop.ledger.posting import _reversal_target, split_sale
+from shop.ledger.posting import split_sale
 from shop.money import fee_fen, format_fen, parse_yuan
 
 
@@ -33,36 +31,17 @@ def test_a_tiny_sale_never_leaves_households_below_zero() -> None:
     assert split.shares[0].amount_fen >= 0
 
 
-def _credit(entries: list[tuple[str, str, int, int]]) -> SimpleNamespace:
-    return SimpleNamespace(
-        entries=[
-            SimpleNamespace(account_kind=k, account_ref=r, household_id=h or None, amount_fen=a)
-            for k, r, h, a in entries
-        ]
-    )
-
-
-def test_refunding_every_unit_in_steps_reverses_the_original_exactly() -> None:
-    credit = _credit(
-        [
-            ("sales_clearing", "", 0, -11970),
-            ("platform", "douyin", 0, 599),
-            ("operator", "", 0, 359),
-            ("collective", "", 0, 1197),
-            ("household", "", 1, 6543),
-            ("household", "", 2, 3272),
-        ]
-    )
-    one = _reversal_target(credit, 3990, 1)
-    assert sum(one.values()) == 3990
-    three = _reversal_target(credit, 3990, 3)
-    assert three == {
-        "platform:douyin:000000000000": 599,
-        "operator::000000000000": 359,
-        "collective::000000000000": 1197,
-        "household::000000000001": 6543,
-        "household::000000000002": 3272,
-    }
+def test_a_partial_refund_leaves_what_a_sale_of_the_kept_units_would_have_given() -> None:
+    # One of the worked example's three bags refunded: each account keeps a two-bag sale's share.
+    sold = split_sale(3 * 3990, 3, 500, 300, 1000, {1: 2, 2: 1}, "douyin")
+    kept = split_sale(2 * 3990, 2, 500, 300, 1000, {1: 2, 2: 1}, "douyin")
+    assert (kept.platform_fen, kept.operator_fen, kept.collective_fen) == (399, 239, 798)
+    assert [(s.amount_fen, s.units) for s in kept.shares] == [(4363, 1), (2181, 1)]
+    taken = [a.amount_fen - b.amount_fen for a, b in zip(sold.shares, kept.shares, strict=True)]
+    assert taken == [2180, 1091]
+    assert sum(taken) + (599 - 399) + (359 - 239) + (1197 - 798) == 3990
+    nothing = split_sale(0, 0, 500, 300, 1000, {1: 2, 2: 1}, "douyin")
+    assert [s.amount_fen for s in nothing.shares] == [0, 0]
 
 
 def test_money_text_round_trips() -> None:

@@ -103,6 +103,63 @@ async def test_refund_after_credit_posts_exact_reverse(client, world: World, aut
     assert [e["kind"] for e in earnings["entries"]] == ["sale_reversal", "sale_credit"]
 
 
+async def test_partial_refunds_take_back_each_units_share_and_the_last_unit_refunds_the_order(
+    client, world: World, auth, db
+) -> None:
+    await _policy(client, auth, world)
+    order = await _sale(client, auth, world)
+    await _move(client, auth, order["id"], "shipped", "completed")
+    product_id = order["items"][0]["product_id"]
+    refunds = f"/api/v1/orders/{order['id']}/refunds"
+
+    one = await client.post(
+        refunds, json={"items": [{"product_id": product_id, "quantity": 1}]}, headers=auth["secretary_a"]
+    )
+    assert one.status_code == 200, one.text
+    assert one.json()["status"] == "completed"
+    assert one.json()["items"][0]["refunded_quantity"] == 1
+    households = select(func.sum(LedgerEntry.amount_fen)).where(LedgerEntry.household_id.is_not(None))
+    # 9815 credited for three units; one unit's share (9815 / 3 = 3271.67, largest remainder) comes back
+    assert 9815 - await db.scalar(households) in (3271, 3272)
+
+    too_many = await client.post(
+        refunds, json={"items": [{"product_id": product_id, "quantity": 3}]}, headers=auth["secretary_a"]
+    )
+    assert too_many.status_code == 409
+    assert "2" in too_many.json()["detail"]
+    not_in_order = await client.post(
+        refunds, json={"items": [{"product_id": product_id + 999, "quantity": 1}]}, headers=auth["secretary_a"]
+    )
+    assert not_in_order.status_code == 400
+
+    rest = await client.post(
+        refunds, json={"items": [{"product_id": product_id, "quantity": 2}]}, headers=auth["secretary_a"]
+    )
+    assert rest.json()["status"] == "refunded"
+    per_account = await db.rows(
+        select(LedgerEntry.account_kind, LedgerEntry.household_id, func.sum(LedgerEntry.amount_fen)).group_by(
+            LedgerEntry.account_kind, LedgerEntry.household_id
+        )
+    )
+    assert all(total == 0 for _, _, total in per_account), per_account
+    assert await check_balances_ok(db)
+    again = await client.post(
+        refunds, json={"items": [{"product_id": product_id, "quantity": 1}]}, headers=auth["secretary_a"]
+    )
+    assert again.status_code == 409
+
+
+async def test_a_partial_refund_needs_a_completed_order(client, world: World, auth) -> None:
+    order = await _sale(client, auth, world)
+    response = await client.post(
+        f"/api/v1/orders/{order['id']}/refunds",
+        json={"items": [{"product_id": order["items"][0]["product_id"], "quantity": 1}]},
+        headers=auth["secretary_a"],
+    )
+    assert response.status_code == 409
+    assert "completed" in response.json()["detail"]
+
+
 async def test_the_same_completion_credited_twice_is_credited_once(app, client, world: World, auth, db) -> None:
     order = await _sale(client, auth, world)
     await _move(client, auth, order["id"], "shipped", "completed")
