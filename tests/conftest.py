@@ -92,7 +92,7 @@ def test_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestData
     root = tmp_path_factory.mktemp("db")
     if TEST_PG_URL:
         base = make_url(normalise_database_url(TEST_PG_URL))
-        name = f"shop_test_{_worker()}"
+        name = f"shop_test_{_worker()}_{os.getpid()}"  # several runs at once (CI, two people) never collide
         asyncio.run(
             _pg_admin(str(base), [f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'])
         )
