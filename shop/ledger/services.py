@@ -501,15 +501,19 @@ async def credit_missed(session: AsyncSession, now: datetime) -> int:
     return done
 
 
-async def check_balances(session: AsyncSession) -> list[str]:
-    """Recompute every household's figures from its entries; an alert for each that disagrees."""
+async def check_balances(session: AsyncSession, village_id: int | None = None) -> list[str]:
+    """Recompute every household's figures (of one village, or all) from its entries; a problem for each
+    that disagrees, and for each transaction that does not sum to zero."""
     computed: dict[int, dict[str, int]] = defaultdict(lambda: {"credited": 0, "paid": 0, "owed": 0})
     rows = await session.execute(
         select(
             LedgerEntry.household_id, LedgerEntry.account_kind, LedgerTransaction.kind, func.sum(LedgerEntry.amount_fen)
         )
         .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
-        .where(LedgerEntry.household_id.is_not(None))
+        .where(
+            LedgerEntry.household_id.is_not(None),
+            *([LedgerEntry.village_id == village_id] if village_id is not None else []),
+        )
         .group_by(LedgerEntry.household_id, LedgerEntry.account_kind, LedgerTransaction.kind)
     )
     for household_id, account, kind, amount in rows.all():
@@ -521,7 +525,10 @@ async def check_balances(session: AsyncSession) -> list[str]:
         else:
             figures["credited"] += int(amount)
     problems = []
-    stored = {b.household_id: b for b in (await session.execute(select(HouseholdBalance))).scalars()}
+    balances = select(HouseholdBalance)
+    if village_id is not None:
+        balances = balances.where(HouseholdBalance.village_id == village_id)
+    stored = {b.household_id: b for b in (await session.execute(balances)).scalars()}
     for household_id in sorted(set(computed) | set(stored)):
         figures = computed.get(household_id, {"credited": 0, "paid": 0, "owed": 0})
         row = stored.get(household_id)
@@ -531,6 +538,7 @@ async def check_balances(session: AsyncSession) -> list[str]:
             problems.append(f"household {household_id}: stored {have}, entries say {want}")
     unbalanced = await session.execute(
         select(LedgerEntry.transaction_id)
+        .where(*([LedgerEntry.village_id == village_id] if village_id is not None else []))
         .group_by(LedgerEntry.transaction_id)
         .having(func.sum(LedgerEntry.amount_fen) != 0)
     )
