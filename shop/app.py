@@ -38,6 +38,7 @@ from shop.training import controllers as training_api
 from shop.training import pages as training_pages
 from shop.villages import controllers as villages_api
 from shop.villages import pages as villages_pages
+from shop.web import desk
 from shop.web.auth import EXCLUDE_OPT, PUBLIC, BearerTokenMiddleware, TokenCache, build_session_auth
 from shop.web.deps import SHARED_DEPENDENCIES
 from shop.web.errors import EXCEPTION_HANDLERS
@@ -78,6 +79,7 @@ PAGE_ROUTES = [
     *ledger_pages.ROUTES,
     *order_import_pages.ROUTES,
     *training_pages.ROUTES,
+    *desk.ROUTES,
 ]
 connect_domains()
 

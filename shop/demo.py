@@ -7,6 +7,7 @@ the README and are for local use only.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -153,7 +154,10 @@ async def seed_demo(session: AsyncSession, hasher: SecretHasher) -> DemoResult:
             admin, hasher, code=code, head_name=head, phone=phone, pin=pin, members=members, village_id=village.id
         )
     product_ids = await _seed_catalogue(session, admin, village.id)
-    await _seed_streams(session, admin, village.id, product_ids)
+    host, past = await _seed_streams(session, admin, village.id, product_ids)
+    from shop.ledger.demo import seed_sales_demo
+
+    await seed_sales_demo(session, host, village.id, product_ids, past.id, past.starts_at)
     from shop.training.demo import seed_training_demo
 
     await seed_training_demo(session, admin, village.id, hasher)
@@ -168,8 +172,11 @@ DEMO_GUEST = (
 )
 
 
-async def _seed_streams(session: AsyncSession, admin: Principal, village_id: int, product_ids: dict[str, int]) -> None:
-    """A past stream (ended) and an upcoming one with the paper-cut inheritor and a three-product lineup."""
+async def _seed_streams(
+    session: AsyncSession, admin: Principal, village_id: int, product_ids: dict[str, int]
+) -> tuple[Principal, Any]:
+    """A past stream (ended) and an upcoming one with the paper-cut inheritor and a three-product lineup;
+    the host and the past stream are returned for the sales."""
     from datetime import datetime, time, timedelta
 
     from shop.streams.models import StreamStatus
@@ -219,6 +226,7 @@ async def _seed_streams(session: AsyncSession, admin: Principal, village_id: int
             ],
         ),
     )
+    return host, past
 
 
 async def _seed_catalogue(session: AsyncSession, admin: Principal, village_id: int) -> dict[str, int]:

@@ -12,6 +12,12 @@ def N_(message: str) -> str:
     return message
 
 
+class Label(str):
+    """A message parameter that is itself a msgid (a status, a method): shown in the page's language."""
+
+    __slots__ = ()
+
+
 # Field names as people read them; a message's ``%(name)s`` shows the label in the page's language.
 FIELD_LABELS = {
     "name": N_("Name"),
@@ -51,11 +57,13 @@ class DomainError(Exception):
     def render(self, translate: Any = None) -> str:
         text = translate(self.message) if translate else self.message
         if not self.params:
-            return text
+            return text.replace("%%", "%")
         params = dict(self.params)
         label = params.get("name")
         if isinstance(label, str) and label in FIELD_LABELS:
             params["name"] = translate(FIELD_LABELS[label]) if translate else FIELD_LABELS[label]
+        if translate:
+            params = {k: translate(v) if isinstance(v, Label) else v for k, v in params.items()}
         return text % params
 
 

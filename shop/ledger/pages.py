@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 
 from shop import i18n
-from shop.errors import N_, DomainError, InvalidInput
+from shop.errors import N_, DomainError, InvalidInput, Label
 from shop.ledger.models import ACCOUNT_LABELS, METHOD_LABELS, LedgerEntry, LedgerTransaction, PayoutMethod
 from shop.ledger.policy import CHANNELS, policy_at, policy_history, set_policy
 from shop.ledger.posting import pay_out
@@ -170,10 +170,10 @@ async def fees_page(actor: Actor, db_session: DbSession) -> Template:
     return Template("ledger/fees.html", context={"errors": {}, **context})
 
 
-def _bp(form: Any, field: str) -> int:
+def _bp(form: Any, field: str, message: str = N_("Rates are whole basis points from 0 to 10000 (100%%).")) -> int:
     text = str(form.get(field) or "0").strip() or "0"
     if not text.isdigit():
-        raise InvalidInput(field, N_("Rates are whole basis points from 0 to 10000 (100%%)."))
+        raise InvalidInput(field, message)
     return int(text)
 
 
@@ -189,7 +189,7 @@ async def fees_save(request: Request[Any, Any, Any], actor: Actor, db_session: D
             platform_bp={c: _bp(form, f"platform_{c}") for c in CHANNELS},
             operator_bp=_bp(form, "operator_bp"),
             collective_bp=_bp(form, "collective_bp"),
-            auto_complete_days=_bp(form, "auto_complete_days"),
+            auto_complete_days=_bp(form, "auto_complete_days", N_("Auto-confirmation takes between 1 and 60 days.")),
         )
         await set_show_names(db_session, actor, village_id, form.get("show_household_names") == "on")
     except DomainError as exc:
@@ -212,6 +212,7 @@ async def _payouts_context(db_session: DbSession, actor: Actor) -> dict[str, Any
         "methods": _methods(),
         "values": {"method": "wechat"},
         "errors": {},
+        "this_month": local_today().strftime("%Y-%m"),
         "user": actor,
     }
 
@@ -415,6 +416,9 @@ async def ledger_export(fmt: FromPath[str], actor: Actor, db_session: DbSession)
 @get("/audit", guards=[requires_staff], name="audit")
 async def audit_page(actor: Actor, db_session: DbSession) -> Template:
     rows = await audit_trail(db_session, actor, _village_of(actor))
+    for row in rows:
+        row.actor = i18n.translate(row.actor)
+        row.params = {k: i18n.translate(v) if isinstance(v, Label) else v for k, v in row.params.items()}
     return Template("ledger/audit.html", context={"rows": rows, "user": actor})
 
 

@@ -15,21 +15,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shop.accounts.models import Role, User
 from shop.accounts.principal import Principal
 from shop.catalogue.models import Contribution, Product
-from shop.errors import N_, InvalidInput, NotFound
+from shop.errors import N_, InvalidInput, Label, NotFound
 from shop.ledger.models import (
+    METHOD_LABELS,
     AccountKind,
+    FeePolicy,
     HouseholdBalance,
     LedgerEntry,
     LedgerTransaction,
     Payout,
     PayoutBatch,
+    PayoutMethod,
     TransactionKind,
 )
 from shop.ledger.policy import SOURCE_CHANNEL, policy_at
 from shop.ledger.posting import credit_order, household_weights, pay_out, reverse_order, split_sale
 from shop.notifications.models import RecipientKind
 from shop.notifications.services import notify_now
-from shop.orders.models import Allocation, Order, OrderLine, OrderStatus, StatusChange
+from shop.orders.models import STATUS_LABELS, Allocation, Order, OrderLine, OrderStatus, StatusChange
 from shop.streams.models import Stream
 from shop.timeutil import local_day_bounds, to_local, utcnow
 from shop.villages.models import Household, Village
@@ -372,31 +375,48 @@ async def balances(session: AsyncSession, actor: Principal, village_id: int) -> 
 
 
 async def pay_batch(
-    session: AsyncSession, actor: Principal, village_id: int, *, min_balance_fen: int, method: str, reference: str = ""
-) -> tuple[PayoutBatch, list[Payout]]:
-    """Pay every household whose balance is at least ``min_balance_fen`` its whole balance."""
+    session: AsyncSession,
+    actor: Principal,
+    village_id: int,
+    *,
+    min_balance_fen: int,
+    method: str,
+    reference: str = "",
+    now: datetime | None = None,
+) -> tuple[PayoutBatch | None, list[Payout]]:
+    """Pay every household whose balance is at least ``min_balance_fen`` its whole balance (no batch is
+    recorded when no household has that much)."""
     actor.require_staff()
     actor.ensure_village(village_id)
     if isinstance(min_balance_fen, bool) or not isinstance(min_balance_fen, int) or min_balance_fen < 1:
         raise InvalidInput("min_balance_fen", N_("The threshold must be at least ¥0.01."))
+    try:
+        method = PayoutMethod(method).value
+    except ValueError as exc:
+        raise InvalidInput("method", N_("The method must be cash, wechat, alipay or bank.")) from exc
+    due = (
+        await session.execute(
+            select(HouseholdBalance.household_id, HouseholdBalance.balance_fen)
+            .where(HouseholdBalance.village_id == village_id, HouseholdBalance.balance_fen >= min_balance_fen)
+            .order_by(HouseholdBalance.household_id)
+        )
+    ).all()
+    if not due:
+        return None, []
+    moment = now or utcnow()
     batch = PayoutBatch(
         village_id=village_id,
         min_balance_fen=min_balance_fen,
         method=method,
         reference=(reference or "")[:100],
         paid_by=actor.user_id or None,
-        paid_at=utcnow(),
+        paid_at=moment,
     )
     session.add(batch)
     await session.flush()
-    due = await session.execute(
-        select(HouseholdBalance.household_id, HouseholdBalance.balance_fen)
-        .where(HouseholdBalance.village_id == village_id, HouseholdBalance.balance_fen >= min_balance_fen)
-        .order_by(HouseholdBalance.household_id)
-    )
     payouts = [
-        await pay_out(session, actor, household_id, amount, method, reference, batch_id=batch.id)
-        for household_id, amount in due.all()
+        await pay_out(session, actor, household_id, amount, method, reference, batch_id=batch.id, now=moment)
+        for household_id, amount in due
     ]
     return batch, payouts
 
@@ -418,55 +438,115 @@ async def batch_payouts(
 
 @dataclass
 class AuditRow:
+    """One action, described by a msgid and its parameters (``Label`` values are msgids too)."""
+
     at: datetime
-    what: str
-    detail: str
-    amount_fen: int | None
     actor: str
+    message: str
+    params: dict[str, Any]
+    amount_fen: int | None = None
+    link: str = ""
 
 
 async def audit_trail(session: AsyncSession, actor: Principal, village_id: int, limit: int = 200) -> list[AuditRow]:
-    """Every action that moved money or an order's status: who, what, when."""
+    """Every action that moved money or an order's status, newest first: who, what, when."""
     actor.require_staff()
     actor.ensure_village(village_id)
-    names = dict((await session.execute(select(User.id, User.display_name))).all())
-    usernames = dict((await session.execute(select(User.id, User.username))).all())
+    people = {
+        user_id: display or username
+        for user_id, display, username in (
+            await session.execute(
+                select(User.id, User.display_name, User.username).where(
+                    (User.village_id == village_id) | (User.role == Role.ADMIN.value)
+                )
+            )
+        ).all()
+    }
 
     def who(kind: str, user_id: int | None) -> str:
-        if user_id is None:
-            return kind
-        return names.get(user_id) or usernames.get(user_id) or f"#{user_id}"
+        if user_id:
+            return people.get(user_id, f"#{user_id}")
+        return N_("platform export") if kind == "import" else N_("automatic")
 
+    in_village = select(Household.id, Household.head_name).where(Household.village_id == village_id)
+    households = dict((await session.execute(in_village)).all())
     rows: list[AuditRow] = []
-    for t in (
+    transactions = (
         await session.execute(
             select(LedgerTransaction)
             .where(LedgerTransaction.village_id == village_id)
-            .order_by(LedgerTransaction.posted_at.desc())
+            .order_by(LedgerTransaction.posted_at.desc(), LedgerTransaction.id.desc())
+            .limit(limit)
+        )
+    ).scalars()
+    for t in transactions:
+        by = who(t.actor_kind, t.actor_id)
+        if t.kind == TransactionKind.PAYOUT.value:
+            paid = next((e for e in t.entries if e.account_kind == AccountKind.PAYOUTS.value), None)
+            household = next((e.household_id for e in t.entries if e.household_id), None)
+            rows.append(
+                AuditRow(
+                    t.posted_at,
+                    by,
+                    N_("Paid %(household)s by %(method)s"),
+                    {
+                        "household": households.get(household, "—"),
+                        "method": Label(METHOD_LABELS.get(paid.account_ref, paid.account_ref) if paid else "—"),
+                    },
+                    paid.amount_fen if paid else None,
+                    f"/households/{household}" if household else "",
+                )
+            )
+            continue
+        gross = -sum(e.amount_fen for e in t.entries if e.account_kind == AccountKind.SALES_CLEARING.value)
+        message = (
+            N_("Sale credited to households: order %(order)s, %(units)s units")
+            if t.kind == TransactionKind.SALE_CREDIT.value
+            else N_("Refund taken back from households: order %(order)s, %(units)s units")
+        )
+        params = {"order": t.order_id, "units": t.quantity}
+        rows.append(AuditRow(t.posted_at, by, message, params, gross, f"/orders/{t.order_id}"))
+    changes = await session.execute(
+        select(StatusChange)
+        .join(Order, Order.id == StatusChange.order_id)
+        .where(Order.village_id == village_id)
+        .order_by(StatusChange.at.desc(), StatusChange.id.desc())
+        .limit(limit)
+    )
+    for change in changes.scalars():
+        link = f"/orders/{change.order_id}"
+        by = who(change.actor_kind, change.actor_id)
+        if change.from_status == change.to_status:
+            message, params = N_("Order %(order)s: partial refund (%(what)s)"), {"what": change.note}
+        elif change.from_status is None:
+            message, params = N_("Order %(order)s taken"), {}
+        else:
+            message = N_("Order %(order)s: %(before)s → %(after)s")
+            params = {
+                "before": Label(STATUS_LABELS.get(change.from_status, change.from_status)),
+                "after": Label(STATUS_LABELS.get(change.to_status, change.to_status)),
+            }
+        rows.append(AuditRow(change.at, by, message, {"order": change.order_id, **params}, None, link))
+    for policy in (
+        await session.execute(
+            select(FeePolicy)
+            .where(FeePolicy.village_id == village_id)
+            .order_by(FeePolicy.effective_from.desc())
             .limit(limit)
         )
     ).scalars():
-        gross = -sum(e.amount_fen for e in t.entries if e.account_kind == AccountKind.SALES_CLEARING.value)
-        payout = sum(e.amount_fen for e in t.entries if e.account_kind == AccountKind.PAYOUTS.value)
-        rows.append(AuditRow(t.posted_at, t.kind, t.dedupe_key, gross or payout, who(t.actor_kind, t.actor_id)))
-    changes = await session.execute(
-        select(StatusChange, Order.id)
-        .join(Order, Order.id == StatusChange.order_id)
-        .where(Order.village_id == village_id)
-        .order_by(StatusChange.at.desc())
-        .limit(limit)
-    )
-    for change, order_id in changes.all():
         rows.append(
             AuditRow(
-                change.at,
-                f"order:{change.to_status}",
-                f"#{order_id} {change.from_status or '—'} → {change.to_status}",
+                policy.effective_from,
+                who("user", policy.set_by),
+                N_("Fee policy set: operator %(operator)s bp, collective %(collective)s bp"),
+                {"operator": policy.operator_bp, "collective": policy.collective_bp},
                 None,
-                who(change.actor_kind, change.actor_id),
+                "/village/fees",
             )
         )
-    return sorted(rows, key=lambda r: r.at, reverse=True)[:limit]
+    rows.sort(key=lambda r: r.at, reverse=True)
+    return rows[:limit]
 
 
 # --- jobs --------------------------------------------------------------------------------------------

@@ -17,9 +17,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop.accounts.principal import Principal
-from shop.catalogue.models import Lot
-from shop.errors import N_, Conflict, InvalidInput, NotFound
-from shop.orders.models import Allocation, Order, OrderLine, OrderStatus, StatusChange
+from shop.catalogue.models import Lot, Product
+from shop.errors import N_, Conflict, InvalidInput, Label, NotFound
+from shop.orders.models import STATUS_LABELS, Allocation, Order, OrderLine, OrderStatus, StatusChange
 from shop.paging import Paging
 from shop.timeutil import utcnow
 
@@ -39,6 +39,11 @@ TIMESTAMP = {
     OrderStatus.REFUNDED.value: "refunded_at",
 }
 DEFAULT_AUTO_COMPLETE_DAYS = 10
+
+
+def _label(status: str) -> Label:
+    """A status as people read it, in the page's language."""
+    return Label(STATUS_LABELS.get(status, status))
 
 
 def why_not(current: str, wanted: str) -> str:
@@ -128,7 +133,13 @@ async def change_status(
     if wanted == current:
         return order
     if wanted not in ALLOWED_MOVES[current]:
-        raise Conflict(why_not(current, wanted), field="status", current=current, wanted=wanted)
+        raise Conflict(
+            why_not(current, wanted),
+            field="status",
+            current=_label(current),
+            wanted=_label(wanted),
+            details={"current": current, "wanted": wanted},
+        )
     values: dict[str, Any] = {"status": wanted, TIMESTAMP[wanted]: moment, "updated_at": moment}
     if wanted == OrderStatus.SHIPPED.value:
         values["tracking_no"] = (tracking_no or "").strip()[:40]
@@ -186,26 +197,33 @@ async def refund_units(
         raise Conflict(
             N_("Only a completed order can be refunded; cancel it if it was not shipped."),
             field="status",
-            current=order.status,
+            details={"current": order.status},
         )
     wanted = {product_id: n for product_id, n in units.items() if n}
     if not wanted:
         raise InvalidInput("items", N_("Say how many units to refund."))
     await session.refresh(order, ["lines"])
+    names = dict((await session.execute(select(Product.id, Product.name).where(Product.id.in_(list(wanted))))).all())
     plan: list[tuple[OrderLine, int]] = []
     for product_id, count in sorted(wanted.items()):
         if count < 0:
             raise InvalidInput("quantity", N_("A quantity cannot be negative."))
         lines = [li for li in order.lines if li.product_id == product_id]
         if not lines:
-            raise InvalidInput("product_id", N_("Product %(product)s is not in this order."), product=product_id)
+            raise InvalidInput(
+                "product_id",
+                N_("%(product)s is not in this order."),
+                product=names.get(product_id, f"#{product_id}"),
+                details={"product_id": product_id},
+            )
         left = sum(li.quantity - li.refunded_quantity for li in lines)
         if count > left:
             raise Conflict(
-                N_("Only %(left)s of product %(product)s can still be refunded."),
+                N_("Only %(left)s of %(product)s can still be refunded."),
                 field="quantity",
                 left=left,
-                product=product_id,
+                product=names[product_id],
+                details={"product_id": product_id, "refundable": left},
             )
         for line in lines:
             take = min(count, line.quantity - line.refunded_quantity)
@@ -232,8 +250,9 @@ async def refund_units(
             actor_kind="user",
             actor_id=actor.user_id,
             at=moment,
+            # what was refunded, in any language: "1 × 朝阳小米 5kg装 · 一袋破损"
             note=" · ".join(
-                ["partial refund " + ", ".join(f"{take} × #{line.product_id}" for line, take in plan), note]
+                [", ".join(f"{take} × {names.get(line.product_id, line.product_id)}" for line, take in plan), note]
             ).strip(" ·")[:200],
         )
     )

@@ -16,11 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shop.accounts.models import User
 from shop.accounts.principal import Principal
 from shop.catalogue.models import Contribution, Lot, Product
-from shop.errors import N_, Conflict, InvalidInput, NotFound
+from shop.errors import N_, Conflict, InvalidInput, Label, NotFound
 from shop.notifications.models import RecipientKind
 from shop.notifications.services import PlannedReminder, sync_reminders, withdraw_reminders
 from shop.paging import Paging
-from shop.streams.models import Guest, LineupItem, Platform, Stream, StreamGuest, StreamStatus
+from shop.streams.models import STATUS_LABELS, Guest, LineupItem, Platform, Stream, StreamGuest, StreamStatus
 from shop.timeutil import SHANGHAI, to_local, utcnow
 from shop.villages.services import clean_phone, clean_text
 
@@ -433,7 +433,10 @@ class StreamService(SQLAlchemyAsyncRepositoryService[Stream]):
             return stream
         if status not in allowed.get(stream.status, set()):
             raise Conflict(
-                N_("A stream that is %(current)s cannot become %(wanted)s."), current=stream.status, wanted=status
+                N_("A stream that is %(current)s cannot become %(wanted)s."),
+                current=Label(STATUS_LABELS.get(stream.status, stream.status)),
+                wanted=Label(STATUS_LABELS.get(status, status)),
+                details={"current": stream.status, "wanted": status},
             )
         # A conditional update: two taps (or a tap and the scheduler) cannot both move it.
         values: dict = {"status": status, "revision": Stream.revision + 1}

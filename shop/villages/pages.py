@@ -139,19 +139,6 @@ async def admin_create_secretary(
     return Redirect(f"/admin/villages/{village.id}", status_code=303)
 
 
-# --- the secretary's village desk ---------------------------------------------------------------------
-
-
-@get("/village", guards=[requires_staff], name="village_desk")
-async def village_desk(actor: Actor, db_session: DbSession) -> Template | Redirect:
-    if actor.is_admin:
-        return Redirect("/admin/villages", status_code=303)
-    assert actor.village_id is not None
-    village = await VillageService(session=db_session).get_for(actor, actor.village_id)
-    households = await HouseholdService(session=db_session).count_in_village(village.id)
-    return Template("villages/desk.html", context={"village": village, "household_count": households, "user": actor})
-
-
 # --- households ------------------------------------------------------------------------------------
 
 
@@ -313,7 +300,6 @@ ROUTES = [
     admin_create_village,
     admin_village,
     admin_create_secretary,
-    village_desk,
     household_list,
     household_new,
     household_create,
