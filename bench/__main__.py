@@ -1,0 +1,87 @@
+"""``make bench``: every figure of docs/benchmarks.md in one run.
+
+1. the order write path against the naive peer, side by side (``bench.orders_bench``): SQLite with
+   synchronous=FULL, then PostgreSQL on one hot product (skipped, saying why, when it is unreachable);
+2. the 100,000-row order import (``bench.import_bench``, run as it is);
+3. the household home page (``bench.household_bench``), when that benchmark exists.
+
+A benchmark, not a test: it prints figures; it fails only when the books do not balance after the load
+(units sold that no lot gave) or a step cannot run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench import orders_bench
+from shop.settings import PROJECT_ROOT
+
+
+def machine() -> str:
+    load = os.getloadavg()
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{os.cpu_count()} CPUs ({cpu}), load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, "
+        f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    )
+
+
+def run_module(module: str, *args: str) -> int:
+    """Another benchmark as its own process, its output passed through as it comes."""
+    print(f"\n== python -m {module} {' '.join(args)}".rstrip(), flush=True)
+    started = time.monotonic()
+    code = subprocess.call([sys.executable, "-m", module, *args], cwd=PROJECT_ROOT)
+    print(f"   ({module} took {time.monotonic() - started:.0f} s, exit code {code})", flush=True)
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=orders_bench.Options.seconds, help="wrk duration per side")
+    parser.add_argument("--rounds", type=int, default=orders_bench.Options.rounds, help="peer/ours pairs per database")
+    parser.add_argument("--connections", type=int, default=orders_bench.Options.connections)
+    parser.add_argument("--pg-workers", type=int, default=orders_bench.Options.pg_workers)
+    parser.add_argument("--only", choices=["sqlite", "postgresql"], default=None, help="one database only")
+    parser.add_argument("--orders-only", action="store_true", help="skip the import and household benchmarks")
+    args = parser.parse_args(argv)
+
+    started = time.monotonic()
+    print(f"machine: {machine()}", flush=True)
+    options = orders_bench.Options(
+        seconds=args.seconds, rounds=args.rounds, connections=args.connections, pg_workers=args.pg_workers
+    )
+    results = orders_bench.run(options, only=args.only)
+    failed = [r.name for r in results if not r.skipped and not (r.load_check and r.load_check.balanced)]
+    failed += [r.name + " sell-out" for r in results if r.sellout_check and not r.sellout_check.balanced]
+
+    if not args.orders_only:
+        if run_module("bench.import_bench") != 0:
+            failed.append("import benchmark")
+        if (PROJECT_ROOT / "bench" / "household_bench.py").exists():
+            if run_module("bench.household_bench") != 0:
+                failed.append("household benchmark")
+        else:
+            print("\n(bench/household_bench.py is not there: no household home figure)")
+
+    print(f"\nmachine at the end: {machine()}; the whole run took {time.monotonic() - started:.0f} s")
+    if failed:
+        print("FAILED: " + ", ".join(failed))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
