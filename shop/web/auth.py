@@ -7,8 +7,10 @@ Pages use Litestar's ``SessionAuth`` over database-backed server-side sessions; 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
@@ -86,12 +88,15 @@ class TokenCache:
     """Token → principal for a few seconds, so a burst of API calls does not look each token up each time.
 
     A revocation in this process drops the entry at once; another process honours it within ``ttl``.
+    Requests that miss together share one lookup (``load``): when an entry expires under a burst, the
+    burst's requests would otherwise all go to the database at the same moment.
     """
 
     def __init__(self, ttl: float = 5.0, size: int = 4096) -> None:
         self.ttl = ttl
         self.size = size
         self._entries: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
+        self._loading: dict[str, asyncio.Future[Principal | None]] = {}
 
     def get(self, token: str) -> Principal | None:
         entry = self._entries.get(token)
@@ -111,6 +116,35 @@ class TokenCache:
 
     def drop(self, token: str) -> None:
         self._entries.pop(token, None)
+        # A lookup under way read the token before it was revoked: its answer must not be cached.
+        self._loading.pop(token, None)
+
+    async def load(self, token: str, lookup: Callable[[], Awaitable[tuple[Principal, Any] | None]]) -> Principal | None:
+        """The cached principal, or ``lookup()``'s (``(principal, expires_at)`` or None), one lookup at a time."""
+        principal = self.get(token)
+        if principal is not None:
+            return principal
+        pending = self._loading.get(token)
+        if pending is None or pending.get_loop() is not asyncio.get_running_loop():
+            pending = asyncio.ensure_future(self._lookup(token, lookup))
+            self._loading[token] = pending
+        return await asyncio.shield(pending)
+
+    async def _lookup(
+        self, token: str, lookup: Callable[[], Awaitable[tuple[Principal, Any] | None]]
+    ) -> Principal | None:
+        me = asyncio.current_task()
+        try:
+            found = await lookup()
+            if found is None:
+                return None
+            principal, expires_at = found
+            if self._loading.get(token) is me:  # not dropped (revoked) meanwhile
+                self.put(token, principal, expires_at.timestamp())
+            return principal
+        finally:
+            if self._loading.get(token) is me:
+                del self._loading[token]
 
 
 def bearer_token(connection: ASGIConnection) -> str | None:
@@ -131,13 +165,15 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
         cache: TokenCache = connection.app.state.token_cache
         principal = cache.get(token)
         if principal is None:
-            config: SQLAlchemyAsyncConfig = connection.app.state.alchemy_config
-            async with read_session(config) as db_session:
-                found = await AuthService(db_session, connection.app.state.hasher).principal_for_token(token)
-            if found is None:
+            app = connection.app
+
+            async def lookup() -> tuple[Principal, Any] | None:
+                async with read_session(app.state.alchemy_config) as db_session:
+                    return await AuthService(db_session, app.state.hasher).principal_for_token(token)
+
+            principal = await cache.load(token, lookup)
+            if principal is None:
                 raise NotAuthorizedException("the token is unknown, expired or revoked")
-            principal, expires_at = found
-            cache.put(token, principal, expires_at.timestamp())
         return AuthenticationResult(user=principal, auth=token)
 
 
@@ -148,21 +184,25 @@ def _principal(connection: ASGIConnection) -> Principal:
     return user
 
 
-def requires_staff(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+# Guards are coroutines: Litestar runs a plain-function guard in a worker thread, a hop (and a fight for
+# the GIL) on every request for what is a dictionary lookup.
+
+
+async def requires_staff(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     if not _principal(connection).is_staff:
         raise PermissionDeniedException("staff only")
 
 
-def requires_admin(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def requires_admin(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     if not _principal(connection).is_admin:
         raise PermissionDeniedException("county operators only")
 
 
-def requires_user(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def requires_user(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     if _principal(connection).kind != "user":
         raise PermissionDeniedException("staff and trainees only")
 
 
-def requires_household(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def requires_household(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     if _principal(connection).kind != "household":
         raise PermissionDeniedException("households only")
