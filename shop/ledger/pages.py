@@ -81,6 +81,7 @@ async def household_home(request: Request[Any, Any, Any], actor: Actor, db_sessi
         title=i18n.translate(N_("Credited per month, last 12 months")),
         value_label=format_fen,
         empty_label=i18n.translate(N_("No sales yet")),
+        label_latest=True,
     )
     months = [label for label, _ in result.monthly][::-1]
     return Template(

@@ -33,12 +33,14 @@ def bar_chart(
     width: int = 640,
     height: int = 220,
     empty_label: str = "暂无数据",
+    label_latest: bool = False,
 ) -> Markup:
     """An SVG bar chart that scales to its container's width (``width``/``height`` only set the aspect ratio).
 
     ``value_label`` turns a value into text (``shop.money.format_fen`` for fen). Values are written on
     the bars when every one fits above its bar; otherwise the top gridline carries the scale. Negative
-    values (a month of refunds) hang below the zero line. ``empty_label`` is shown when there is nothing
+    values (a month of refunds) hang below the zero line. When labels must thin out, ``label_latest``
+    keeps the last bar's (the current month) rather than the first's. ``empty_label`` is shown when there is nothing
     to draw, so pass it translated.
     """
     bars = list(bars)
@@ -111,20 +113,27 @@ def bar_chart(
         parts.append(_text(width / 2, (plot_top + plot_bottom) / 2, empty_label, MUTED_FILL))
 
     if n:
-        parts.append(_axis_labels(bars, slot=slot, pad=pad, fs=fs, width=width, baseline=height - fs * 0.35))
+        parts.append(
+            _axis_labels(
+                bars, slot=slot, pad=pad, fs=fs, width=width, baseline=height - fs * 0.35, from_end=label_latest
+            )
+        )
     parts.append("</svg>")
     # Every piece of caller text above went through escape(); the rest is our own markup.
     return Markup("".join(parts))  # noqa: S704
 
 
-def _axis_labels(bars: Sequence[Bar], *, slot: float, pad: int, fs: int, width: int, baseline: float) -> str:
-    """Category labels under the bars, every ``step``-th one when they would otherwise overlap."""
+def _axis_labels(
+    bars: Sequence[Bar], *, slot: float, pad: int, fs: int, width: int, baseline: float, from_end: bool = False
+) -> str:
+    """Category labels under the bars, every ``step``-th one when they would otherwise overlap (counted
+    from the first bar, or back from the last)."""
     cap = max(slot * 0.95, width / 5)
     texts = [_truncate(bar.label, cap, fs) for bar in bars]
     widest = max(_text_width(t, fs) for t in texts)
     step = max(1, math.ceil((widest + fs * 0.5) / slot))
     labels = []
-    for i in range(0, len(bars), step):
+    for i in sorted(range(len(bars) - 1, -1, -step)) if from_end else range(0, len(bars), step):
         half = _text_width(texts[i], fs) / 2
         # Keep the first and last labels inside the viewBox rather than clipped at the edge.
         cx = min(max(pad + (i + 0.5) * slot, half + 2), width - half - 2)
