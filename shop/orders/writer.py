@@ -53,6 +53,8 @@ class OrderWriter:
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="order-writer") if self._sqlite else None
         self.batches = 0
         self.orders = 0
+        # What the writer's own SQLite connection really runs with, read back once (the benchmark checks it).
+        self.sqlite_pragmas: dict[str, str] | None = None
 
     def _ensure_running(self) -> asyncio.Queue[_Job]:
         if self._queue is None or self._task is None or self._task.done():
@@ -120,6 +122,18 @@ class OrderWriter:
     def _place_in_thread(self, requests: list[OrderRequest]) -> list[PlaceResult]:
         assert self._sqlite is not None
         with self._sqlite.begin() as conn:
+            if self.sqlite_pragmas is None:
+                self.sqlite_pragmas = {
+                    name: str(conn.exec_driver_sql(f"PRAGMA {name}").scalar())
+                    for name in ("journal_mode", "synchronous")
+                }
+                modes = {"0": "OFF", "1": "NORMAL", "2": "FULL", "3": "EXTRA"}
+                self.sqlite_pragmas["synchronous"] = modes.get(self.sqlite_pragmas["synchronous"], "?")
+                log.info(
+                    "order writer on SQLite: journal_mode=%s synchronous=%s",
+                    self.sqlite_pragmas["journal_mode"],
+                    self.sqlite_pragmas["synchronous"],
+                )
             return place_batch(conn, requests, utcnow())
 
 
