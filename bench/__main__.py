@@ -64,8 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         seconds=args.seconds, rounds=args.rounds, connections=args.connections, pg_workers=args.pg_workers
     )
     results = orders_bench.run(options, only=args.only)
-    failed = [r.name for r in results if not r.skipped and not (r.load_check and r.load_check.balanced)]
-    failed += [r.name + " sell-out" for r in results if r.sellout_check and not r.sellout_check.balanced]
+    failed = [problem for result in results for problem in result.problems()]
 
     if not args.orders_only:
         if run_module("bench.import_bench") != 0:

@@ -105,6 +105,20 @@ class BackendResult:
     sellout: WrkResult | None = None
     sellout_check: StockCheck | None = None
     skipped: str = ""
+    writer_line: str = ""  # what our order writer said of its SQLite connection (synchronous=…)
+
+    def problems(self) -> list[str]:
+        """What makes the figures untrustworthy: unbalanced books, or SQLite not durable as claimed."""
+        if self.skipped:
+            return []
+        found = []
+        if not (self.load_check and self.load_check.balanced):
+            found.append(f"{self.name}: the books do not balance after the load")
+        if not (self.sellout_check and self.sellout_check.balanced and self.sellout_check.oversold == 0):
+            found.append(f"{self.name}: the books do not balance after the sell-out burst")
+        if self.name == "SQLite" and "synchronous=FULL" not in self.writer_line:
+            found.append(f"SQLite: the order writer did not report synchronous=FULL ({self.writer_line or 'nothing'})")
+        return found
 
 
 # ---------------------------------------------------------------------------------------------- wrk
@@ -323,7 +337,7 @@ class Options:
     connections: int = 64
     warmup: int = 2
     stock: int = 2_000_000
-    sellout_stock: int = 2000
+    sellout_stock: int = 500
     sellout_seconds: int = 3
     pg_workers: int = 2
 
@@ -377,6 +391,9 @@ def run_backend(
         result.sellout = run_wrk(ours_url, sellout_lua, options.connections, options.sellout_seconds)
         time.sleep(1)
         result.sellout_check = asyncio.run(stock_check(database_url, sellout_id))
+    log = (work / f"{name}-ours.log").read_text(encoding="utf-8", errors="replace")
+    said = re.search(r"order writer on SQLite: [^\"]*", log)
+    result.writer_line = said.group(0) if said else ""
     return result
 
 
@@ -454,6 +471,8 @@ def summarise(result: BackendResult, options: Options) -> list[str]:
         + ", ".join(f"{r.ratio:.2f}" for r in rounds)
         + ")",
     ]
+    if result.writer_line:
+        lines.append(f"  our server's log: {result.writer_line}")
     check = result.load_check
     if check is not None:
         lines.append(
@@ -484,8 +503,10 @@ def main(argv: list[str] | None = None) -> int:
     options = Options(
         seconds=args.seconds, rounds=args.rounds, connections=args.connections, pg_workers=args.pg_workers
     )
-    results = run(options, only=args.only)
-    return 0 if all(r.skipped or (r.load_check and r.load_check.balanced) for r in results) else 1
+    problems = [problem for result in run(options, only=args.only) for problem in result.problems()]
+    for problem in problems:
+        print(f"FAILED: {problem}")
+    return 1 if problems else 0
 
 
 def run(options: Options, only: str | None = None) -> list[BackendResult]:
