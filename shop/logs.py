@@ -20,9 +20,18 @@ access_log = logging.getLogger("shop.access")
 
 
 class JsonFormatter(logging.Formatter):
+    # One line per request: the second's text is made once per second, not once per line (one tuple, so
+    # two threads never pair a second with another second's text).
+    _stamp: tuple[int, str] = (-1, "")
+
     def format(self, record: logging.LogRecord) -> str:
+        second, text = self._stamp
+        if int(record.created) != second:
+            second = int(record.created)
+            text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            self._stamp = (second, text)
         entry = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "ts": f"{text}.{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": scrub_digits(record.getMessage()),

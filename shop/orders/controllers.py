@@ -55,9 +55,8 @@ class OrderController(Controller):
 
         201 with the order; 200 with the existing order when ``(source, external_id)`` was seen before.
         """
-        placed = await request.app.state.order_writer.submit(
-            request_from(data, actor, key=idempotency_key, body=await request.body())
-        )
+        body = await request.body() if idempotency_key else b""  # only a key's replay check needs the bytes
+        placed = await request.app.state.order_writer.submit(request_from(data, actor, key=idempotency_key, body=body))
         if placed.error is not None:
             error = placed.error
             body = {"status_code": error.status_code, "detail": error.render(i18n.translate), "field": error.field}

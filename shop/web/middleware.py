@@ -72,15 +72,25 @@ def ensure_locale(scope: Scope) -> str:
     return locale
 
 
+_SECURITY_HEADERS_RAW = tuple((name.encode("latin-1"), value.encode("latin-1")) for name, value in SECURITY_HEADERS)
+_CONTENT_LANGUAGE = b"content-language"
+
+
 async def add_standard_headers(message: Message, scope: Scope) -> None:
-    """``before_send`` hook: runs for every answer, including those for unknown addresses."""
+    """``before_send`` hook: runs for every answer, including those for unknown addresses.
+
+    Works on the raw header list: it runs on every answer, and decoding every header name for each of the
+    five lookups cost more than the rest of this hook."""
     if message["type"] == "http.response.start":
-        headers = MutableScopeHeaders.from_message(message)
+        raw = MutableScopeHeaders.from_message(message).headers
         locale = scope.get(LOCALE_SCOPE_KEY) or i18n.get_locale()  # type: ignore[call-overload]
-        headers["content-language"] = "zh-CN" if locale == "zh_CN" else "en"
-        for name, value in SECURITY_HEADERS:
-            if name not in headers:
-                headers.add(name, value)
+        present = {name.lower() for name, _ in raw}
+        if _CONTENT_LANGUAGE in present:
+            raw[:] = [header for header in raw if header[0].lower() != _CONTENT_LANGUAGE]
+        raw.append((_CONTENT_LANGUAGE, b"zh-CN" if locale == "zh_CN" else b"en"))
+        for name, value in _SECURITY_HEADERS_RAW:
+            if name not in present:
+                raw.append((name, value))
 
 
 class LocaleMiddleware(ASGIMiddleware):
@@ -95,19 +105,21 @@ class LocaleMiddleware(ASGIMiddleware):
         i18n.set_locale(locale)
         scope[LOCALE_SCOPE_KEY] = locale  # type: ignore[literal-required]
 
+        if not chosen or is_api:  # nothing to remember: the answer goes out as it is
+            await next_app(scope, receive, send)
+            return
+
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                if chosen and not is_api:
-                    cookie = Cookie(
-                        key=i18n.LANG_COOKIE,
-                        value="zh" if chosen == "zh_CN" else "en",
-                        max_age=60 * 60 * 24 * 365,
-                        samesite="lax",
-                        secure=self.cookie_secure,
-                        httponly=True,
-                    )
-                    headers.add("set-cookie", cookie.to_header(header=""))
+                cookie = Cookie(
+                    key=i18n.LANG_COOKIE,
+                    value="zh" if chosen == "zh_CN" else "en",
+                    max_age=60 * 60 * 24 * 365,
+                    samesite="lax",
+                    secure=self.cookie_secure,
+                    httponly=True,
+                )
+                MutableScopeHeaders.from_message(message).add("set-cookie", cookie.to_header(header=""))
             await send(message)
 
         await next_app(scope, receive, send_wrapper)
