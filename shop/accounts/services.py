@@ -233,5 +233,14 @@ class AuthService:
         if kind == "user":
             user = await self.session.get(User, principal_id)
             return principal_for_user(user) if user is not None and user.active else None
-        household = await self.session.get(Household, principal_id)
-        return principal_for_household(household) if household is not None and household.active else None
+        # Every page of a villager asks this: read only what a principal needs (not the members).
+        row = (
+            await self.session.execute(
+                select(Household.village_id, Household.head_name).where(
+                    Household.id == principal_id, Household.active.is_(True)
+                )
+            )
+        ).first()
+        if row is None:
+            return None
+        return Principal(kind="household", id=principal_id, role="household", village_id=row[0], name=row[1])

@@ -124,7 +124,7 @@ class LedgerEntry(BigIntAuditBase):
             "(account_kind in ('household', 'recovery')) = (household_id is not null)",
             name="household_entry_names_one",
         ),
-        Index("ix_ledger_entry_household", "household_id", "posted_at"),
+        Index("ix_ledger_entry_household", "household_id", "posted_at", "id"),
         Index("ix_ledger_entry_village_kind", "village_id", "account_kind", "posted_at"),
     )
 
@@ -194,3 +194,17 @@ class HouseholdBalance(DefaultBase):
         CheckConstraint("owed_fen >= 0", name="household_owed_not_negative"),
         CheckConstraint("balance_fen = credited_fen - paid_out_fen", name="household_balance_adds_up"),
     )
+
+
+class HouseholdMonth(DefaultBase):
+    """What a household was credited in one Beijing calendar month (sales less refunds), moved with its
+    entries: the villager's 12-month chart reads twelve rows, not thousands of entries. The nightly check
+    recomputes it from the entries too."""
+
+    __tablename__ = "household_month"
+
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id", ondelete="RESTRICT"), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # "2026-11"
+    village_id: Mapped[int] = mapped_column(ForeignKey("village.id", ondelete="RESTRICT"), index=True)
+    credited_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    units: Mapped[int] = mapped_column(default=0)

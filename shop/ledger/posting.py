@@ -37,6 +37,7 @@ from shop.ledger.models import (
     AccountKind,
     FeePolicy,
     HouseholdBalance,
+    HouseholdMonth,
     LedgerEntry,
     LedgerTransaction,
     Payout,
@@ -49,7 +50,7 @@ from shop.notifications.models import RecipientKind
 from shop.notifications.services import notify_now
 from shop.orders.models import Allocation, Order, OrderLine
 from shop.split import split_by_largest_remainder
-from shop.timeutil import utcnow
+from shop.timeutil import to_local, utcnow
 from shop.villages.models import Household
 
 
@@ -72,30 +73,40 @@ class LineSplit:
 
 async def household_weights(session: AsyncSession, line_id: int) -> dict[int, int]:
     """Integer weights ∝ Σ over the line's lots of (units taken × household's part of the lot)."""
+    return (await household_weights_of(session, [line_id])).get(line_id, {})
+
+
+async def household_weights_of(session: AsyncSession, line_ids: list[int]) -> dict[int, dict[int, int]]:
+    """``household_weights`` for many lines in two queries (line id → household id → weight)."""
     allocations = (
         await session.execute(
-            select(Allocation.lot_id, Allocation.quantity, Lot.quantity)
+            select(Allocation.line_id, Allocation.lot_id, Allocation.quantity, Lot.quantity)
             .join(Lot, Lot.id == Allocation.lot_id)
-            .where(Allocation.line_id == line_id)
+            .where(Allocation.line_id.in_(line_ids))
         )
     ).all()
     if not allocations:
         return {}
-    lot_size = {lot_id: size for lot_id, _taken, size in allocations}
-    common = math.lcm(*lot_size.values())
-    weights: dict[int, int] = defaultdict(int)
+    contributions: dict[int, list[tuple[int, int]]] = defaultdict(list)
     rows = await session.execute(
         select(Contribution.lot_id, Contribution.household_id, Contribution.quantity).where(
-            Contribution.lot_id.in_(lot_size)
+            Contribution.lot_id.in_({lot_id for _, lot_id, _, _ in allocations})
         )
     )
-    contributions = defaultdict(list)
     for lot_id, household_id, quantity in rows.all():
         contributions[lot_id].append((household_id, quantity))
-    for lot_id, taken, size in allocations:
-        for household_id, quantity in contributions[lot_id]:
-            weights[household_id] += taken * quantity * (common // size)
-    return dict(weights)
+    by_line: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+    for line_id, lot_id, taken, size in allocations:
+        by_line[line_id].append((lot_id, taken, size))
+    result: dict[int, dict[int, int]] = {}
+    for line_id, taken_from in by_line.items():
+        common = math.lcm(*(size for _, _, size in taken_from))
+        weights: dict[int, int] = defaultdict(int)
+        for lot_id, taken, size in taken_from:
+            for household_id, quantity in contributions[lot_id]:
+                weights[household_id] += taken * quantity * (common // size)
+        result[line_id] = dict(weights)
+    return result
 
 
 def split_sale(
@@ -166,12 +177,38 @@ async def _post(
     )
     session.add(transaction)
     await session.flush()
+    months: dict[int, list[int]] = {}
     for entry in entries:
         if entry["amount_fen"] == 0 and not entry.get("units"):
             continue
         session.add(LedgerEntry(transaction_id=transaction.id, village_id=village_id, posted_at=now, **entry))
+        if entry.get("household_id") and kind != TransactionKind.PAYOUT:
+            figures = months.setdefault(entry["household_id"], [0, 0])
+            figures[0] += entry["amount_fen"]
+            figures[1] += entry.get("units", 0)
     await session.flush()
+    if months:
+        await _add_to_months(session, village_id, to_local(now).strftime("%Y-%m"), months)
     return transaction
+
+
+async def _add_to_months(session: AsyncSession, village_id: int, month: str, moves: dict[int, list[int]]) -> None:
+    """Move each household's month row (the 12-month chart) with its entries, in the same transaction."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    for household_id, (amount, units) in sorted(moves.items()):
+        statement = insert(HouseholdMonth).values(
+            household_id=household_id, month=month, village_id=village_id, credited_fen=amount, units=units
+        )
+        await session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["household_id", "month"],
+                set_={
+                    "credited_fen": HouseholdMonth.credited_fen + statement.excluded.credited_fen,
+                    "units": HouseholdMonth.units + statement.excluded.units,
+                },
+            )
+        )
 
 
 async def _existing(session: AsyncSession, dedupe_key: str) -> bool:

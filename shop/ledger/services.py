@@ -21,6 +21,7 @@ from shop.ledger.models import (
     AccountKind,
     FeePolicy,
     HouseholdBalance,
+    HouseholdMonth,
     LedgerEntry,
     LedgerTransaction,
     Payout,
@@ -29,7 +30,7 @@ from shop.ledger.models import (
     TransactionKind,
 )
 from shop.ledger.policy import SOURCE_CHANNEL, policy_at
-from shop.ledger.posting import credit_order, household_weights, pay_out, reverse_order, split_sale
+from shop.ledger.posting import credit_order, household_weights_of, pay_out, reverse_order, split_sale
 from shop.notifications.models import RecipientKind
 from shop.notifications.services import notify_now
 from shop.orders.models import STATUS_LABELS, Allocation, Order, OrderLine, OrderStatus, StatusChange
@@ -87,38 +88,43 @@ async def reachable_household(session: AsyncSession, actor: Principal, household
     return household
 
 
-async def pending_fen(session: AsyncSession, household_id: int, now: datetime) -> int:
-    """What the household would get from orders not completed yet, under today's policy (预计收入)."""
+async def pending_fen(session: AsyncSession, household_id: int, now: datetime, village_id: int | None = None) -> int:
+    """What the household would get from orders not completed yet, under today's policy (预计收入).
+
+    Starts from the village's open orders (few, and indexed by status), keeps the lines that took units
+    from the household's lots, and weighs them all in two queries."""
+    if village_id is None:
+        village_id = (await session.execute(select(Household.village_id).where(Household.id == household_id))).scalar()
+    if village_id is None:
+        return 0
+    theirs = (
+        select(Allocation.id)
+        .join(Contribution, Contribution.lot_id == Allocation.lot_id)
+        .where(Allocation.line_id == OrderLine.id, Contribution.household_id == household_id)
+    )
     lines = (
         await session.execute(
-            select(OrderLine, Order.source, Order.village_id)
+            select(OrderLine.id, OrderLine.quantity, OrderLine.unit_price_fen, Order.source)
             .join(Order, Order.id == OrderLine.order_id)
-            .where(
-                Order.status.in_(OPEN),
-                OrderLine.id.in_(
-                    select(Allocation.line_id)
-                    .join(Contribution, Contribution.lot_id == Allocation.lot_id)
-                    .where(Contribution.household_id == household_id)
-                ),
-            )
+            .where(Order.village_id == village_id, Order.status.in_(OPEN), theirs.exists())
         )
     ).all()
+    if not lines:
+        return 0
+    terms = await policy_at(session, village_id, now)
+    weights = await household_weights_of(session, [line_id for line_id, _, _, _ in lines])
     total = 0
-    terms_cache: dict[int, Any] = {}
-    for line, source, village_id in lines:
-        if village_id not in terms_cache:
-            terms_cache[village_id] = await policy_at(session, village_id, now)
-        terms = terms_cache[village_id]
-        weights = await household_weights(session, line.id)
-        if household_id not in weights:
+    for line_id, quantity, unit_price_fen, source in lines:
+        line_weights = weights.get(line_id, {})
+        if household_id not in line_weights:
             continue
         split = split_sale(
-            line.quantity * line.unit_price_fen,
-            line.quantity,
+            quantity * unit_price_fen,
+            quantity,
             terms.platform_rate(source),
             terms.operator_bp,
             terms.collective_bp,
-            weights,
+            line_weights,
             SOURCE_CHANNEL.get(source, "direct"),
         )
         total += next(s.amount_fen for s in split.shares if s.household_id == household_id)
@@ -138,18 +144,10 @@ async def monthly_credits(
         if month == 0:
             year, month = year - 1, 12
     labels.reverse()
-    since, _ = local_day_bounds(date(int(labels[0][:4]), int(labels[0][5:]), 1))
-    month = month_of(session, LedgerEntry.posted_at)
     rows = await session.execute(
-        select(month, func.sum(LedgerEntry.amount_fen))
-        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
-        .where(
-            LedgerEntry.household_id == household_id,
-            LedgerEntry.account_kind.in_(HOUSEHOLD_KINDS),
-            LedgerTransaction.kind != TransactionKind.PAYOUT.value,
-            LedgerEntry.posted_at >= since,
+        select(HouseholdMonth.month, HouseholdMonth.credited_fen).where(
+            HouseholdMonth.household_id == household_id, HouseholdMonth.month >= labels[0]
         )
-        .group_by(month)
     )
     totals = dict(rows.all())
     return [(label, int(totals.get(label, 0) or 0)) for label in labels]
@@ -163,14 +161,17 @@ async def sale_rows(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> list[SaleRow]:
-    """Each sale (and refund) of the household's goods: date, product, its units, its amount, the stream."""
+    """Each sale (and refund) of the household's goods, newest first: date, product, its units, its amount,
+    the stream. Walks the household's entries newest first through their index and stops at ``limit``
+    (a household with years of sales costs the same as a new one)."""
     stmt = (
         select(
+            LedgerEntry.transaction_id,
             LedgerEntry.posted_at,
             LedgerTransaction.kind,
             Product.name,
             LedgerEntry.units,
-            func.sum(LedgerEntry.amount_fen),
+            LedgerEntry.amount_fen,
             Stream.title,
             LedgerTransaction.order_id,
         )
@@ -180,30 +181,21 @@ async def sale_rows(
         .join(Order, Order.id == OrderLine.order_id)
         .outerjoin(Stream, Stream.id == Order.stream_id)
         .where(LedgerEntry.household_id == household_id, LedgerEntry.account_kind.in_(HOUSEHOLD_KINDS))
-        .group_by(
-            LedgerTransaction.id,
-            LedgerEntry.posted_at,
-            LedgerTransaction.kind,
-            Product.name,
-            LedgerEntry.units,
-            Stream.title,
-            LedgerTransaction.order_id,
-        )
-        .order_by(LedgerEntry.posted_at.desc(), LedgerTransaction.id.desc())
+        .order_by(LedgerEntry.posted_at.desc(), LedgerEntry.id.desc())
     )
     if since is not None:
         stmt = stmt.where(LedgerEntry.posted_at >= since)
     if until is not None:
         stmt = stmt.where(LedgerEntry.posted_at < until)
-    rows = await session.execute(stmt.limit(limit))
-    out: dict[tuple, SaleRow] = {}
-    for posted_at, kind, product, units, amount, stream, order_id in rows.all():
-        key = (posted_at, kind, product, stream, order_id)
-        if key in out:  # a sale settling a debt has two entries (balance and recovery): show one row
-            out[key].units += units
-            out[key].amount_fen += int(amount)
-        else:
-            out[key] = SaleRow(posted_at, kind, product, units, int(amount), stream, order_id)
+    # A sale that settles a debt has two entries (balance and recovery): fetch enough rows, show one per sale.
+    rows = await session.execute(stmt.limit(limit * 2))
+    out: dict[int, SaleRow] = {}
+    for transaction_id, posted_at, kind, product, units, amount, stream, order_id in rows.all():
+        if transaction_id in out:
+            out[transaction_id].units += units
+            out[transaction_id].amount_fen += int(amount)
+        elif len(out) < limit:
+            out[transaction_id] = SaleRow(posted_at, kind, product, units, int(amount), stream, order_id)
     return list(out.values())
 
 
@@ -222,7 +214,7 @@ async def earnings(
     )
     return Earnings(
         household=household,
-        pending_fen=await pending_fen(session, household_id, moment),
+        pending_fen=await pending_fen(session, household_id, moment, household.village_id),
         credited_fen=balance.credited_fen if balance else 0,
         paid_out_fen=balance.paid_out_fen if balance else 0,
         balance_fen=balance.balance_fen if balance else 0,
@@ -623,7 +615,31 @@ async def check_balances(session: AsyncSession, village_id: int | None = None) -
         .having(func.sum(LedgerEntry.amount_fen) != 0)
     )
     problems.extend(f"transaction {t} does not sum to zero" for t in unbalanced.scalars())
+    problems.extend(await _check_months(session, village_id))
     return problems
+
+
+async def _check_months(session: AsyncSession, village_id: int | None) -> list[str]:
+    """The month rows behind the villagers' charts, recomputed from the entries."""
+    month = month_of(session, LedgerEntry.posted_at)
+    scope = [LedgerEntry.village_id == village_id] if village_id is not None else []
+    rows = await session.execute(
+        select(LedgerEntry.household_id, month, func.sum(LedgerEntry.amount_fen), func.sum(LedgerEntry.units))
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .where(LedgerEntry.household_id.is_not(None), LedgerTransaction.kind != TransactionKind.PAYOUT.value, *scope)
+        .group_by(LedgerEntry.household_id, month)
+    )
+    want = {(h, m): (int(a), int(u)) for h, m, a, u in rows.all()}
+    stored_rows = select(HouseholdMonth)
+    if village_id is not None:
+        stored_rows = stored_rows.where(HouseholdMonth.village_id == village_id)
+    stored = (await session.execute(stored_rows)).scalars()
+    have = {(r.household_id, r.month): (r.credited_fen, r.units) for r in stored}
+    return [
+        f"household {h} month {m}: stored {have.get((h, m), (0, 0))}, entries say {want.get((h, m), (0, 0))}"
+        for h, m in sorted(set(want) | set(have))
+        if have.get((h, m), (0, 0)) != want.get((h, m), (0, 0))
+    ]
 
 
 async def alert_admins(session: AsyncSession, problems: list[str]) -> int:

@@ -59,6 +59,19 @@ def upgrade() -> None:
     with op.batch_alter_table('household_balance', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_household_balance_village_id'), ['village_id'], unique=False)
 
+    op.create_table('household_month',
+    sa.Column('household_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('month', sa.String(length=7), nullable=False),
+    sa.Column('village_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('credited_fen', sa.BigInteger(), nullable=False),
+    sa.Column('units', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['household_id'], ['household.id'], name=op.f('fk_household_month_household_id_household'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['village_id'], ['village.id'], name=op.f('fk_household_month_village_id_village'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('household_id', 'month', name=op.f('pk_household_month'))
+    )
+    with op.batch_alter_table('household_month', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_household_month_village_id'), ['village_id'], unique=False)
+
     op.create_table('payout_batch',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('village_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -149,7 +162,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ledger_entry'))
     )
     with op.batch_alter_table('ledger_entry', schema=None) as batch_op:
-        batch_op.create_index('ix_ledger_entry_household', ['household_id', 'posted_at'], unique=False)
+        batch_op.create_index('ix_ledger_entry_household', ['household_id', 'posted_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ledger_entry_transaction_id'), ['transaction_id'], unique=False)
         batch_op.create_index('ix_ledger_entry_village_kind', ['village_id', 'account_kind', 'posted_at'], unique=False)
 
@@ -201,6 +214,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_ledger_entry_household')
 
     op.drop_table('ledger_entry')
+    with op.batch_alter_table('household_month', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_household_month_village_id'))
+
+    op.drop_table('household_month')
     with op.batch_alter_table('ledger_transaction', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ledger_transaction_village_id'))
         batch_op.drop_index(batch_op.f('ix_ledger_transaction_order_line_id'))
