@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from shop.catalogue import scheduled as catalogue_scheduled
 from shop.ledger import scheduled as ledger_scheduled
 from shop.notifications import scheduled as notifications_scheduled
 from shop.ops import scheduled as ops_scheduled
@@ -17,4 +18,5 @@ ALL_JOBS: list[ScheduledJob] = [
     *training_scheduled.JOBS,
     *orders_scheduled.JOBS,
     *ledger_scheduled.JOBS,
+    *catalogue_scheduled.JOBS,
 ]
