@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -139,6 +139,36 @@ class _Driver:
 
     def many(self, sql: str, rows: list[tuple[Any, ...]]) -> Any:
         return self.conn.exec_driver_sql(self._text(sql), rows) if rows else None
+
+    def insert(
+        self,
+        table: str,
+        varying: Sequence[tuple[str, str]],
+        rows: list[tuple[Any, ...]],
+        fixed: Mapping[str, str] | None = None,
+    ) -> None:
+        """``rows`` into ``table``: ``varying`` names each value's column and its PostgreSQL type; ``fixed``
+        maps the columns that are the same in every row to SQL literals (our own, never a caller's data).
+
+        SQLite takes them by executemany (in-process, cheap per row). PostgreSQL takes them as one array per
+        column in a single ``INSERT … SELECT FROM unnest(…)``: one statement, where executemany runs the
+        executor once per row."""
+        if not rows:
+            return
+        fixed = fixed or {}
+        names = ", ".join([name for name, _ in varying] + list(fixed))
+        literals = list(fixed.values())
+        if self.postgres:
+            aliases = [f"c{n}" for n in range(len(varying))]
+            arrays = ", ".join(f"${n}::{kind}[]" for n, (_, kind) in enumerate(varying, 1))
+            sql = (
+                f"INSERT INTO {table} ({names}) SELECT {', '.join(aliases + literals)} "  # noqa: S608 - ours
+                f"FROM unnest({arrays}) AS u({', '.join(aliases)})"
+            )
+            self.conn.exec_driver_sql(sql, tuple(list(column) for column in zip(*rows, strict=True)))
+            return
+        marks = ", ".join(["?"] * len(varying) + literals)
+        self.conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608 - ours
 
     def _text(self, sql: str) -> str:
         return _numbered(sql) if self.postgres else sql
@@ -468,29 +498,24 @@ def _place(
             for lot_id, quantity in line_takes:
                 allocation_rows.append((line_id, lot_id, quantity))
         change_rows.append((order_id, requests[i].actor.user_id or None, requests[i].source))
-    driver.many(
-        "INSERT INTO shop_order (id, village_id, source, external_id, stream_id, buyer_name, buyer_phone, address, "
-        "total_fen, note, created_by, status, courier, tracking_no, backorder, placed_at, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', ?, ?, ?, ?)",
-        [(*row, OrderStatus.PLACED.value, False, stamp, stamp, stamp) for row in order_rows],
+    driver.insert(
+        "shop_order",
+        _ORDER_COLUMNS,
+        [(*row, stamp, stamp, stamp) for row in order_rows],
+        {"status": f"'{OrderStatus.PLACED.value}'", "courier": "''", "tracking_no": "''", "backorder": "FALSE"},
     )
-    driver.many(
-        "INSERT INTO order_line (id, order_id, product_id, quantity, unit_price_fen, village_id, source, "
-        "line_key, short_quantity, refunded_quantity, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 0, 0, ?, ?)",
+    driver.insert(
+        "order_line",
+        _LINE_COLUMNS,
         [(*row, stamp, stamp) for row in line_rows],
+        {"line_key": "NULL", "short_quantity": "0", "refunded_quantity": "0"},
     )
-    driver.many(
-        "INSERT INTO allocation (line_id, lot_id, quantity, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-        [(*row, stamp, stamp) for row in allocation_rows],
-    )
-    driver.many(
-        "INSERT INTO order_status_change (order_id, from_status, to_status, actor_kind, actor_id, at, note, "
-        "created_at, updated_at) VALUES (?, NULL, ?, 'user', ?, ?, ?, ?, ?)",
-        [
-            (order_id, OrderStatus.PLACED.value, actor_id, stamp, note, stamp, stamp)
-            for order_id, actor_id, note in change_rows
-        ],
+    driver.insert("allocation", _ALLOCATION_COLUMNS, [(*row, stamp, stamp) for row in allocation_rows])
+    driver.insert(
+        "order_status_change",
+        _CHANGE_COLUMNS,
+        [(order_id, actor_id, note, stamp, stamp, stamp) for order_id, actor_id, note in change_rows],
+        {"from_status": "NULL", "to_status": f"'{OrderStatus.PLACED.value}'", "actor_kind": "'user'"},
     )
 
     placed_at = now.isoformat()
@@ -510,11 +535,45 @@ def _place(
                     stamp,
                 )
             )
-    driver.many(
-        "INSERT INTO idempotency_record (owner, key, request_hash, status_code, response, created_at, updated_at) "
-        "VALUES (?, ?, ?, 201, ?, ?, ?)",
-        idempotency_rows,
-    )
+    driver.insert("idempotency_record", _IDEMPOTENCY_COLUMNS, idempotency_rows, {"status_code": "201"})
+
+
+# The columns each insert of a batch fills row by row, with their PostgreSQL types (for unnest's arrays).
+_STAMPS = (("created_at", "timestamptz"), ("updated_at", "timestamptz"))
+_ORDER_COLUMNS = (
+    ("id", "bigint"),
+    ("village_id", "bigint"),
+    ("source", "text"),
+    ("external_id", "text"),
+    ("stream_id", "bigint"),
+    ("buyer_name", "text"),
+    ("buyer_phone", "text"),
+    ("address", "text"),
+    ("total_fen", "integer"),
+    ("note", "text"),
+    ("created_by", "bigint"),
+    ("placed_at", "timestamptz"),
+    *_STAMPS,
+)
+_LINE_COLUMNS = (
+    ("id", "bigint"),
+    ("order_id", "bigint"),
+    ("product_id", "bigint"),
+    ("quantity", "integer"),
+    ("unit_price_fen", "integer"),
+    ("village_id", "bigint"),
+    ("source", "text"),
+    *_STAMPS,
+)
+_ALLOCATION_COLUMNS = (("line_id", "bigint"), ("lot_id", "bigint"), ("quantity", "integer"), *_STAMPS)
+_CHANGE_COLUMNS = (("order_id", "bigint"), ("actor_id", "integer"), ("note", "text"), ("at", "timestamptz"), *_STAMPS)
+_IDEMPOTENCY_COLUMNS = (
+    ("owner", "text"),
+    ("key", "text"),
+    ("request_hash", "text"),
+    ("response", "text"),
+    *_STAMPS,
+)
 
 
 def reserve_ids(conn: Connection, table_name: str, count: int) -> list[int]:
@@ -527,19 +586,14 @@ def reserve_ids(conn: Connection, table_name: str, count: int) -> list[int]:
 
 
 def reserve_id_ranges(conn: Connection, wanted: Sequence[tuple[str, int]]) -> list[list[int]]:
-    """``reserve_ids`` for several tables in one statement (SQLite) or one per table (PostgreSQL)."""
+    """``reserve_ids`` for several tables in one statement."""
     if conn.dialect.name == "postgresql":
-        ranges = []
-        for table_name, count in wanted:
-            if count <= 0:
-                ranges.append([])
-                continue
-            rows = conn.exec_driver_sql(
-                f"SELECT nextval('{table_name}_id_seq') FROM generate_series(1, $1)",  # noqa: S608 - our tables
-                (count,),
-            )
-            ranges.append([int(r[0]) for r in rows])
-        return ranges
+        arrays = ", ".join(
+            f"ARRAY(SELECT nextval('{table_name}_id_seq') FROM generate_series(1, ${n}))"  # noqa: S608 - ours
+            for n, (table_name, _) in enumerate(wanted, 1)
+        )
+        ids = conn.exec_driver_sql(f"SELECT {arrays}", tuple(count for _, count in wanted)).one()
+        return [[int(i) for i in part] for part in ids]
     tops = conn.exec_driver_sql(
         "SELECT " + ", ".join(f"(SELECT COALESCE(MAX(id), 0) FROM {table_name})" for table_name, _ in wanted)  # noqa: S608
     ).one()
