@@ -55,13 +55,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=orders_bench.Options.connections)
     parser.add_argument("--pg-workers", type=int, default=orders_bench.Options.pg_workers)
     parser.add_argument("--only", choices=["sqlite", "postgresql"], default=None, help="one database only")
+    parser.add_argument("--no-ceiling", action="store_true", help="skip the framework-only ceiling server")
     parser.add_argument("--orders-only", action="store_true", help="skip the import and household benchmarks")
     args = parser.parse_args(argv)
 
     started = time.monotonic()
     print(f"machine: {machine()}", flush=True)
     options = orders_bench.Options(
-        seconds=args.seconds, rounds=args.rounds, connections=args.connections, pg_workers=args.pg_workers
+        seconds=args.seconds,
+        rounds=args.rounds,
+        connections=args.connections,
+        pg_workers=args.pg_workers,
+        ceiling=not args.no_ceiling,
     )
     results = orders_bench.run(options, only=args.only)
     failed = [problem for result in results for problem in result.problems()]

@@ -5,7 +5,8 @@ check the stock afterwards: the peer (``naive_orders_app.py`` from that folder, 
 granian on its own database, ours runs as ``shop run``; wrk loads each in turn with the same body
 (``{"items":[{"product_id":P,"quantity":1}], …}``), the same connections and the same duration, one
 thread. Rounds alternate peer, ours, peer, ours…, so both see the same machine; the ratio of each round
-is taken and the median of the rounds reported.
+is taken and the median of the rounds reported. Each round also loads ``bench/ceiling_app.py``, Litestar
+answering the same request with no database and no token: the most any Litestar service can do here.
 
 After the load the database is checked: every unit sold came out of a lot (stock + sold = received, per
 lot), no lot below zero, one allocation per unit, and as many orders as wrk counted answers of 2xx (or a
@@ -64,6 +65,7 @@ class WrkResult:
 class Round:
     naive: WrkResult
     ours: WrkResult
+    ceiling: WrkResult | None = None  # bench/ceiling_app.py: Litestar answering without database or token
 
     @property
     def ratio(self) -> float:
@@ -231,7 +233,8 @@ def python_env(extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def naive_command(port: int) -> list[str]:
+def granian_command(port: int, folder: Path, target: str) -> list[str]:
+    """compare_orders.sh's way of serving the peer: granian's defaults, one worker."""
     return [
         sys.executable,
         "-m",
@@ -243,8 +246,8 @@ def naive_command(port: int) -> list[str]:
         "--port",
         str(port),
         "--working-dir",
-        str(NAIVE_DIR),
-        "naive_orders_app:app",
+        str(folder),
+        target,
     ]
 
 
@@ -340,6 +343,7 @@ class Options:
     sellout_stock: int = 500
     sellout_seconds: int = 3
     pg_workers: int = 2
+    ceiling: bool = True
 
 
 def run_backend(
@@ -361,13 +365,27 @@ def run_backend(
         cwd=PROJECT_ROOT,
     )
     naive = server(
-        naive_command(naive_port),
+        granian_command(naive_port, NAIVE_DIR, "naive_orders_app:app"),
         python_env({"SHOP_NAIVE_DB": naive_db}),
         f"{naive_url}/",
         work / f"{name}-naive.log",
         cwd=NAIVE_DIR,
     )
-    with ours, naive:
+    ceiling_port = free_port()
+    ceiling_url = f"http://127.0.0.1:{ceiling_port}"
+    with contextlib.ExitStack() as servers:
+        servers.enter_context(ours)
+        servers.enter_context(naive)
+        if options.ceiling:
+            servers.enter_context(
+                server(
+                    granian_command(ceiling_port, PROJECT_ROOT, "bench.ceiling_app:app"),
+                    python_env({}),
+                    f"{ceiling_url}/",
+                    work / f"{name}-ceiling.log",
+                    cwd=PROJECT_ROOT,
+                )
+            )
         if options.warmup:
             run_wrk(naive_url, naive_lua, options.connections, options.warmup)
             run_wrk(ours_url, lua, options.connections, options.warmup)
@@ -375,12 +393,16 @@ def run_backend(
         for n in range(options.rounds):
             naive_run = run_wrk(naive_url, naive_lua, options.connections, options.seconds)
             ours_run = run_wrk(ours_url, lua, options.connections, options.seconds)
-            result.rounds.append(Round(naive_run, ours_run))
+            ceiling_run = (
+                run_wrk(ceiling_url, naive_lua, options.connections, options.seconds) if options.ceiling else None
+            )
+            result.rounds.append(Round(naive_run, ours_run, ceiling_run))
             result.ok_answers += ours_run.requests - ours_run.non_2xx
             print(
-                f"  round {n + 1}: peer {naive_run.ok_rps:7.0f} orders/s p50 {naive_run.p50_ms:6.1f} ms "
-                f"p99 {naive_run.p99_ms:6.1f} ms | ours {ours_run.ok_rps:7.0f} orders/s p50 {ours_run.p50_ms:6.1f} ms "
-                f"p99 {ours_run.p99_ms:6.1f} ms non-2xx {ours_run.non_2xx} | ratio {result.rounds[-1].ratio:5.2f}",
+                f"  round {n + 1}: peer {naive_run.ok_rps:6.0f}/s p50 {naive_run.p50_ms:5.1f} ms "
+                f"p99 {naive_run.p99_ms:6.1f} ms | ours {ours_run.ok_rps:6.0f}/s p50 {ours_run.p50_ms:5.1f} ms "
+                f"p99 {ours_run.p99_ms:6.1f} ms non-2xx {ours_run.non_2xx} | ratio {result.rounds[-1].ratio:5.2f}"
+                + (f" | ceiling {ceiling_run.ok_rps:6.0f}/s" if ceiling_run else ""),
                 flush=True,
             )
         time.sleep(1)  # the requests wrk left in flight are answered
@@ -471,6 +493,14 @@ def summarise(result: BackendResult, options: Options) -> list[str]:
         + ", ".join(f"{r.ratio:.2f}" for r in rounds)
         + ")",
     ]
+    ceilings = [r for r in rounds if r.ceiling is not None]
+    if ceilings:
+        lines.append(
+            f"  ceiling (bench/ceiling_app.py: Litestar, no database, no token): "
+            f"{med(r.ceiling.ok_rps for r in ceilings):8.0f} orders/s   "  # type: ignore[union-attr]
+            f"p99 {med(r.ceiling.p99_ms for r in ceilings):7.1f} ms   ratio ceiling/peer: median "  # type: ignore[union-attr]
+            f"{med(r.ceiling.ok_rps / r.naive.ok_rps for r in ceilings):.2f}"  # type: ignore[union-attr]
+        )
     if result.writer_line:
         lines.append(f"  our server's log: {result.writer_line}")
     check = result.load_check
@@ -499,9 +529,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=Options.connections)
     parser.add_argument("--pg-workers", type=int, default=Options.pg_workers)
     parser.add_argument("--only", choices=["sqlite", "postgresql"], default=None)
+    parser.add_argument("--no-ceiling", action="store_true", help="skip the framework-only ceiling server")
     args = parser.parse_args(argv)
     options = Options(
-        seconds=args.seconds, rounds=args.rounds, connections=args.connections, pg_workers=args.pg_workers
+        seconds=args.seconds,
+        rounds=args.rounds,
+        connections=args.connections,
+        pg_workers=args.pg_workers,
+        ceiling=not args.no_ceiling,
     )
     problems = [problem for result in run(options, only=args.only) for problem in result.problems()]
     for problem in problems:
