@@ -25,6 +25,7 @@ from shop.logs import AccessLogMiddleware, configure_logging
 from shop.notifications import controllers as notifications_api
 from shop.notifications import pages as notifications_pages
 from shop.ops.controllers import healthz
+from shop.ops.heap import freeze_startup_heap
 from shop.orders import controllers as orders_api
 from shop.orders import import_controllers as order_import_api
 from shop.orders import import_pages as order_import_pages
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     return Litestar(
         route_handlers=[api, static, healthz, *PAGE_ROUTES],
+        on_startup=[freeze_startup_heap],
         on_shutdown=[order_writer.close],
         plugins=[SQLAlchemyPlugin(config=alchemy), FlashPlugin(FlashConfig(template_config=template_config))],
         on_app_init=[session_auth.on_app_init, outermost_middleware],

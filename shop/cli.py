@@ -299,6 +299,8 @@ def run(no_scheduler: bool, no_demo: bool) -> None:
     from granian import Granian
     from granian.constants import Interfaces
 
+    from shop.ops.heap import tune_for_serving
+
     settings = _settings()
     migrate(settings)
     if not no_demo and asyncio.run(_database_is_empty(settings)):
@@ -308,6 +310,7 @@ def run(no_scheduler: bool, no_demo: bool) -> None:
     if not no_scheduler:
         scheduler_process = subprocess.Popen([sys.executable, "-m", "shop", "scheduler"], env=os.environ.copy())
     click.echo(f"serving on http://{settings.host}:{settings.port}  (Ctrl-C stops)")
+    tune_for_serving()  # the workers fork from here and keep it
     try:
         Granian(
             "shop.app:create_app",
