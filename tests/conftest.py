@@ -80,6 +80,8 @@ async def _pg_admin(url: str, statements: list[str]) -> None:
 
 @dataclass
 class TestDatabase:
+    __test__ = False  # a fixture's value, not a test class
+
     kind: str
     template: Path | None = None
     url: str = ""
