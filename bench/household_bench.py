@@ -153,6 +153,12 @@ async def _fill(settings, household_id: int, village_id: int, product_id: int, l
                 await session.execute(
                     text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
                 )
+        if session.get_bind().dialect.name == "postgresql":
+            # A real household's years of entries came in over time and autovacuum keeps the planner's
+            # statistics; a bulk load done a second ago has none yet, so take them now.
+            await session.commit()
+            async with alchemy.get_engine().connect() as conn:
+                await (await conn.execution_options(isolation_level="AUTOCOMMIT")).execute(text("ANALYZE"))
     await alchemy.get_engine().dispose()
 
 
