@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=orders_bench.Options.rounds, help="peer/ours pairs per database")
     parser.add_argument("--connections", type=int, default=orders_bench.Options.connections)
     parser.add_argument("--pg-workers", type=int, default=orders_bench.Options.pg_workers)
+    parser.add_argument("--sqlite-workers", type=int, default=orders_bench.Options.sqlite_workers)
     parser.add_argument("--only", choices=["sqlite", "postgresql"], default=None, help="one database only")
     parser.add_argument("--no-ceiling", action="store_true", help="skip the framework-only ceiling server")
     parser.add_argument("--orders-only", action="store_true", help="skip the import and household benchmarks")
@@ -66,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         rounds=args.rounds,
         connections=args.connections,
         pg_workers=args.pg_workers,
+        sqlite_workers=args.sqlite_workers,
         ceiling=not args.no_ceiling,
     )
     results = orders_bench.run(options, only=args.only)

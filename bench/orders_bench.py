@@ -343,6 +343,7 @@ class Options:
     sellout_stock: int = 500
     sellout_seconds: int = 3
     pg_workers: int = 2
+    sqlite_workers: int = 2  # one per core here; their order writers take turns by a lock file
     ceiling: bool = True
 
 
@@ -427,11 +428,12 @@ def bench_sqlite(options: Options) -> BackendResult:
             "SHOP_DATABASE_URL": url,
             "SHOP_VAR_DIR": str(work / "var"),
             "SHOP_SECRET_KEY": "bench-secret",
-            "SHOP_WORKERS": "1",
+            "SHOP_WORKERS": str(options.sqlite_workers),
         }
         return run_backend(
             "SQLite",
-            "one file, WAL, synchronous=FULL, 1 web worker; peer on its own SQLite file (its own pragmas)",
+            f"one file, WAL, synchronous=FULL, {options.sqlite_workers} web worker(s) taking turns to write; "
+            "peer on its own SQLite file (its own pragmas)",
             env,
             f"sqlite+aiosqlite:///{work / 'naive.db'}",
             url,
@@ -528,6 +530,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=Options.rounds)
     parser.add_argument("--connections", type=int, default=Options.connections)
     parser.add_argument("--pg-workers", type=int, default=Options.pg_workers)
+    parser.add_argument("--sqlite-workers", type=int, default=Options.sqlite_workers)
     parser.add_argument("--only", choices=["sqlite", "postgresql"], default=None)
     parser.add_argument("--no-ceiling", action="store_true", help="skip the framework-only ceiling server")
     args = parser.parse_args(argv)
@@ -536,6 +539,7 @@ def main(argv: list[str] | None = None) -> int:
         rounds=args.rounds,
         connections=args.connections,
         pg_workers=args.pg_workers,
+        sqlite_workers=args.sqlite_workers,
         ceiling=not args.no_ceiling,
     )
     problems = [problem for result in run(options, only=args.only) for problem in result.problems()]

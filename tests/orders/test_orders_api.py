@@ -95,6 +95,63 @@ async def test_two_hundred_concurrent_orders_for_fifty_units_sell_exactly_fifty(
     assert per_lot == quantities  # every lot gave exactly what it had, no more
 
 
+async def test_two_web_workers_sell_the_same_stock_exactly(client, app, settings, world: World, auth, db) -> None:
+    """Two workers on one database, as ``SHOP_WORKERS=2`` runs them: each has its own order writer (on
+    SQLite they take turns by a lock file beside the database); together they sell exactly the stock."""
+    from litestar.testing import AsyncTestClient
+
+    from shop.app import create_app
+
+    product_id = await _stocked_product(client, auth, world, lots=(30, 20))
+    async with AsyncTestClient(app=create_app(settings), base_url="http://testserver.local") as other:
+        responses = await asyncio.gather(
+            *(
+                worker.post("/api/v1/orders", json=_order(product_id), headers=auth["secretary_a"])
+                for _ in range(80)
+                for worker in (client, other)
+            )
+        )
+    statuses = [r.status_code for r in responses]
+    assert statuses.count(201) == 50, sorted(set(statuses))
+    assert statuses.count(409) == 110
+    assert await db.scalar(select(func.sum(Lot.remaining)).where(Lot.product_id == product_id)) == 0
+    assert await db.scalar(select(func.sum(Allocation.quantity))) == 50
+    assert await db.scalar(select(func.count()).select_from(Order)) == 50
+
+
+async def test_on_sqlite_an_order_waits_for_the_writers_turn(client, app, settings, world: World, auth) -> None:
+    """Another worker's writer holding the turn (the lock file) keeps ours from writing until it lets go."""
+    import fcntl
+    import os
+    import threading
+    import time
+
+    writer = app.state.order_writer
+    if not settings.is_sqlite:
+        assert writer.turn_path is None  # PostgreSQL's row locks order the workers' writers
+        return
+    product_id = await _stocked_product(client, auth, world, lots=(5,))
+    other_worker = os.open(writer.turn_path, os.O_RDWR | os.O_CREAT)
+    released: list[float] = []
+
+    def let_go() -> None:
+        released.append(time.monotonic())
+        fcntl.flock(other_worker, fcntl.LOCK_UN)
+
+    fcntl.flock(other_worker, fcntl.LOCK_EX)
+    timer = threading.Timer(0.5, let_go)
+    timer.start()
+    try:
+        response = await client.post("/api/v1/orders", json=_order(product_id), headers=auth["secretary_a"])
+        answered = time.monotonic()
+    finally:
+        timer.join()
+        os.close(other_worker)
+    assert response.status_code == 201, response.text
+    assert released
+    assert answered >= released[0]  # answered only after the other writer let go
+
+
 async def test_idempotency_key_replays_and_refuses_another_body(client, world: World, auth, db) -> None:
     product_id = await _stocked_product(client, auth, world)
     headers = {**auth["secretary_a"], "Idempotency-Key": "order-abc-1"}
