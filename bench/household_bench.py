@@ -12,6 +12,7 @@ data (an order, a line, an allocation and a balanced credit transaction per sale
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import statistics
 import sys
@@ -216,19 +217,51 @@ async def measure(settings) -> dict[str, float]:
         for _ in range(20):  # warm the caches (templates, statements, the connection pool)
             assert (await client.get("/household")).status_code == 200
         times = []
-        for _ in range(RUNS):
-            began = time.perf_counter()
-            page = await client.get("/household")
-            times.append((time.perf_counter() - began) * 1000)
-            assert page.status_code == 200
+        server = _ServerTimes()
+        with server:
+            for _ in range(RUNS):
+                began = time.perf_counter()
+                page = await client.get("/household")
+                times.append((time.perf_counter() - began) * 1000)
+                assert page.status_code == 200
         size = len(page.content)
     times.sort()
+    served = sorted(server.ms)
+    assert len(served) == RUNS, len(served)
     return {
         "entries": count,
-        "median_ms": statistics.median(times),
-        "p95_ms": times[int(len(times) * 0.95) - 1],
+        "median_ms": statistics.median(served),
+        "p95_ms": served[int(len(served) * 0.95) - 1],
+        "client_median_ms": statistics.median(times),
         "page_bytes": size,
     }
+
+
+class _ServerTimes(logging.Handler):
+    """The server's own time for each request, as its request log records it (``ms``: from the outermost
+    middleware until the answer is sent). The test client adds its own thread hand-overs on top."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ms: list[float] = []
+        self._logger = logging.getLogger("shop.access")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        fields = getattr(record, "fields", {})
+        if fields.get("path") == "/household":
+            self.ms.append(fields["ms"])
+
+    def __enter__(self) -> _ServerTimes:
+        self._saved = (self._logger.level, self._logger.propagate)
+        self._logger.setLevel(logging.INFO)
+        self._logger.propagate = False
+        self._logger.addHandler(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._logger.removeHandler(self)
+        self._logger.setLevel(self._saved[0])
+        self._logger.propagate = self._saved[1]
 
 
 def _settings(url: str, var: Path):
@@ -257,10 +290,11 @@ def main() -> int:
             settings = _settings(url, var)
             migrate(settings)
             results.append(("PostgreSQL", asyncio.run(measure(settings))))
-    print(f"household home with {SALES:,} sales, {RUNS} requests in-process (server time, ms):")
+    print(f"household home with {SALES:,} sales, {RUNS} requests in-process:")
     for name, r in results:
         print(
-            f"  {name:<10} entries={r['entries']:,}  median={r['median_ms']:.2f} ms  p95={r['p95_ms']:.2f} ms"
+            f"  {name:<10} entries={r['entries']:,}  server median={r['median_ms']:.1f} ms  p95={r['p95_ms']:.1f} ms"
+            f"  (through the test client: median {r['client_median_ms']:.1f} ms)"
             f"  page={r['page_bytes']:,} bytes"
         )
     return 0
