@@ -3,7 +3,8 @@
 1. the order write path against the naive peer, side by side (``bench.orders_bench``): SQLite with
    synchronous=FULL, then PostgreSQL on one hot product (skipped, saying why, when it is unreachable);
 2. the 100,000-row order import (``bench.import_bench``, run as it is);
-3. the household home page with 10,000 ledger entries (``bench.household_bench``).
+3. the household home page with 10,000 ledger entries (``bench.household_bench``);
+4. the weight of each main page of the demo village (``bench.page_weight``).
 
 A benchmark, not a test: it prints figures; it fails only when the books do not balance after the load
 (units sold that no lot gave) or a step cannot run.
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sqlite-workers", type=int, default=orders_bench.Options.sqlite_workers)
     parser.add_argument("--only", choices=["sqlite", "postgresql"], default=None, help="one database only")
     parser.add_argument("--no-ceiling", action="store_true", help="skip the framework-only ceiling server")
-    parser.add_argument("--orders-only", action="store_true", help="skip the import and household benchmarks")
+    parser.add_argument("--orders-only", action="store_true", help="skip the import, household and page-weight figures")
     args = parser.parse_args(argv)
 
     started = time.monotonic()
@@ -78,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
             failed.append("import benchmark")
         if run_module("bench.household_bench") != 0:
             failed.append("household benchmark")
+        if run_module("bench.page_weight") != 0:
+            failed.append("page weight")
 
     print(f"\nmachine at the end: {machine()}; the whole run took {time.monotonic() - started:.0f} s")
     if failed:
