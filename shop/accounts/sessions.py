@@ -2,7 +2,9 @@
 
 - a new session id at every login (the login sets ``ROTATE``), so a planted id never becomes a login;
 - anonymous visitors get no session row and no cookie until something is stored for them;
-- an unchanged session is not written back on every page view (reads stay reads on SQLite).
+- an unchanged session is not written back on every page view (reads stay reads on SQLite);
+- the signed-in principal is read in the same transaction as the session row and left in the scope for
+  the authentication middleware, so a page view opens one read transaction for both, not two.
 """
 
 from __future__ import annotations
@@ -24,8 +26,21 @@ from shop.accounts.models import WebSession
 from shop.timeutil import as_utc, utcnow
 
 ROTATE = "_rotate"
+SESSION_KEY = "p"  # who is signed in: "u:<user id>" or "h:<household id>"
 _LOADED = "_shop_session_loaded"
+PRINCIPAL_LOADED = "_shop_session_principal"  # ((kind, id), Principal | None) read with the session row
 RENEW_AFTER = timedelta(hours=12)
+
+
+def principal_key(data: dict[str, Any]) -> tuple[str, int] | None:
+    """Who a session's data says is signed in: ("user" | "household", id), or None."""
+    raw = data.get(SESSION_KEY)
+    if not isinstance(raw, str) or ":" not in raw:
+        return None
+    kind, _, ident = raw.partition(":")
+    if kind not in ("u", "h") or not ident.isdigit():
+        return None
+    return ("user" if kind == "u" else "household"), int(ident)
 
 
 class ShopSessionBackend(SQLAlchemyAsyncSessionBackend):
@@ -48,10 +63,17 @@ class ShopSessionBackend(SQLAlchemyAsyncSessionBackend):
         async with self.alchemy.get_session() as db_session:
             db_session.info["readonly"] = True
             row = await self._get_session_obj(db_session=db_session, session_id=session_id[:255])
-        if row is None or as_utc(row.expires_at) <= utcnow():
-            return {}
+            if row is None or as_utc(row.expires_at) <= utcnow():
+                return {}
+            data = self.deserialize_data(row.data)
+            key = principal_key(data)
+            if key is not None:
+                from shop.accounts.services import AuthService
+
+                principal = await AuthService(db_session, connection.app.state.hasher).load_principal(*key)
+                connection.scope[PRINCIPAL_LOADED] = (key, principal)  # type: ignore[literal-required]
         connection.scope[_LOADED] = (session_id, row.data, as_utc(row.expires_at))  # type: ignore[literal-required]
-        return self.deserialize_data(row.data)
+        return data
 
     async def store_in_message(self, scope_session: ScopeSession, message: Message, connection: ASGIConnection) -> None:
         scope = connection.scope

@@ -22,11 +22,10 @@ from litestar.security.session_auth import SessionAuth
 
 from shop.accounts.principal import Principal
 from shop.accounts.services import AuthService
-from shop.accounts.sessions import ROTATE, DatabaseSessionConfig
+from shop.accounts.sessions import PRINCIPAL_LOADED, ROTATE, SESSION_KEY, DatabaseSessionConfig, principal_key
 from shop.db import read_session
 from shop.settings import Settings
 
-SESSION_KEY = "p"
 EXCLUDE_OPT = "exclude_from_auth"
 PUBLIC = {EXCLUDE_OPT: True}
 
@@ -36,20 +35,13 @@ def session_payload(principal: Principal) -> dict[str, Any]:
     return {SESSION_KEY: f"{principal.kind[0]}:{principal.id}", ROTATE: True}
 
 
-def _parse_session(session: dict[str, Any]) -> tuple[str, int] | None:
-    raw = session.get(SESSION_KEY)
-    if not isinstance(raw, str) or ":" not in raw:
-        return None
-    kind, _, ident = raw.partition(":")
-    if kind not in ("u", "h") or not ident.isdigit():
-        return None
-    return ("user" if kind == "u" else "household"), int(ident)
-
-
 async def principal_from_session(session: dict[str, Any], connection: ASGIConnection) -> Principal | None:
-    parsed = _parse_session(session)
+    parsed = principal_key(session)
     if parsed is None:
         return None
+    loaded = connection.scope.get(PRINCIPAL_LOADED)
+    if loaded is not None and loaded[0] == parsed:
+        return loaded[1]  # read with the session row, in the same transaction
     config: SQLAlchemyAsyncConfig = connection.app.state.alchemy_config
     async with read_session(config) as db_session:
         return await AuthService(db_session, connection.app.state.hasher).load_principal(*parsed)

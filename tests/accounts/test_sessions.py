@@ -129,3 +129,31 @@ async def test_next_parameter_only_follows_local_paths(client, world: World) -> 
         follow_redirects=False,
     )
     assert response.headers["location"] == "/village"
+
+
+async def test_a_page_view_reads_session_and_signed_in_user_in_one_transaction(client, app, world: World, db) -> None:
+    """The session row and who it signs in are read together; the page's own work is the second
+    transaction. A user deactivated meanwhile is signed out on the next page, not later."""
+    from sqlalchemy import event, update
+
+    from shop.accounts.models import User
+
+    assert (await _login(client)).status_code == 303
+    engine = app.state.alchemy_config.get_engine().sync_engine
+    begun: list[object] = []
+
+    def count(conn) -> None:
+        begun.append(conn)
+
+    event.listen(engine, "begin", count)
+    try:
+        page = await client.get("/village")
+    finally:
+        event.remove(engine, "begin", count)
+    assert page.status_code == 200
+    assert len(begun) == 2
+
+    async with db.write() as session:
+        await session.execute(update(User).where(User.id == world.users["secretary_a"]).values(active=False))
+    again = await client.get("/village", follow_redirects=False)
+    assert again.status_code in (302, 303, 401)
