@@ -75,7 +75,7 @@ def _village_of(actor: Actor) -> int:
 async def household_home(request: Request[Any, Any, Any], actor: Actor, db_session: DbSession) -> Template:
     """Big clear numbers first, then each sale of the household's goods and each payout."""
     result = await earnings(db_session, actor, actor.id, limit=30)
-    village = await VillageService(session=db_session).get_public(result.household.village_id)
+    village = result.village
     chart = bar_chart(
         [Bar(month_label(label), amount) for label, amount in result.monthly],
         title=i18n.translate(N_("Credited per month, last 12 months")),

@@ -73,15 +73,19 @@ class Earnings:
     sales: list[SaleRow] = field(default_factory=list)
     payouts: list[Payout] = field(default_factory=list)
     monthly: list[tuple[str, int]] = field(default_factory=list)
+    village: Village | None = None
 
 
 async def reachable_household(session: AsyncSession, actor: Principal, household_id: int) -> Household:
     """A villager reaches only their own household, staff their village's; anything else is 404."""
-    household = await session.get(Household, household_id)
+    return _reachable(actor, await session.get(Household, household_id))
+
+
+def _reachable(actor: Principal, household: Household | None) -> Household:
     if household is None:
         raise NotFound()
     if actor.kind == "household":
-        if actor.id != household_id:
+        if actor.id != household.id:
             raise NotFound()
     elif not actor.is_staff or not actor.can_reach_village(household.village_id):
         raise NotFound()
@@ -203,8 +207,17 @@ async def earnings(
     session: AsyncSession, actor: Principal, household_id: int, *, now: datetime | None = None, limit: int = 30
 ) -> Earnings:
     moment = now or utcnow()
-    household = await reachable_household(session, actor, household_id)
-    balance = await session.get(HouseholdBalance, household_id)
+    # The household, its balance row and its village in one statement (the members come by selectin).
+    found = (
+        await session.execute(
+            select(Household, HouseholdBalance, Village)
+            .join(Village, Village.id == Household.village_id)
+            .outerjoin(HouseholdBalance, HouseholdBalance.household_id == Household.id)
+            .where(Household.id == household_id)
+        )
+    ).first()
+    household = _reachable(actor, found[0] if found else None)
+    balance, village = found[1], found[2]
     payouts = list(
         (
             await session.execute(
@@ -222,6 +235,7 @@ async def earnings(
         sales=await sale_rows(session, household_id, limit=limit),
         payouts=payouts,
         monthly=await monthly_credits(session, household_id, moment),
+        village=village,
     )
 
 
