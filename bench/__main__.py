@@ -51,26 +51,13 @@ def run_module(module: str, *args: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=int, default=orders_bench.Options.seconds, help="wrk duration per side")
-    parser.add_argument("--rounds", type=int, default=orders_bench.Options.rounds, help="peer/ours pairs per database")
-    parser.add_argument("--connections", type=int, default=orders_bench.Options.connections)
-    parser.add_argument("--pg-workers", type=int, default=orders_bench.Options.pg_workers)
-    parser.add_argument("--sqlite-workers", type=int, default=orders_bench.Options.sqlite_workers)
-    parser.add_argument("--only", choices=["sqlite", "postgresql"], default=None, help="one database only")
-    parser.add_argument("--no-ceiling", action="store_true", help="skip the framework-only ceiling server")
+    orders_bench.add_arguments(parser)
     parser.add_argument("--orders-only", action="store_true", help="skip the import, household and page-weight figures")
     args = parser.parse_args(argv)
 
     started = time.monotonic()
     print(f"machine: {machine()}", flush=True)
-    options = orders_bench.Options(
-        seconds=args.seconds,
-        rounds=args.rounds,
-        connections=args.connections,
-        pg_workers=args.pg_workers,
-        sqlite_workers=args.sqlite_workers,
-        ceiling=not args.no_ceiling,
-    )
+    options = orders_bench.options_from(args)
     results = orders_bench.run(options, only=args.only)
     failed = [problem for result in results for problem in result.problems()]
 

@@ -32,6 +32,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -522,19 +523,19 @@ def summarise(result: BackendResult, options: Options) -> list[str]:
     return lines
 
 
-def main(argv: list[str] | None = None) -> int:
-    import argparse
-
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=int, default=Options.seconds)
-    parser.add_argument("--rounds", type=int, default=Options.rounds)
+def add_arguments(parser: Any) -> None:
+    """The order benchmark's options, for this module's command line and ``make bench``'s."""
+    parser.add_argument("--seconds", type=int, default=Options.seconds, help="wrk duration per side")
+    parser.add_argument("--rounds", type=int, default=Options.rounds, help="peer/ours pairs per database")
     parser.add_argument("--connections", type=int, default=Options.connections)
     parser.add_argument("--pg-workers", type=int, default=Options.pg_workers)
     parser.add_argument("--sqlite-workers", type=int, default=Options.sqlite_workers)
-    parser.add_argument("--only", choices=["sqlite", "postgresql"], default=None)
+    parser.add_argument("--only", choices=["sqlite", "postgresql"], default=None, help="one database only")
     parser.add_argument("--no-ceiling", action="store_true", help="skip the framework-only ceiling server")
-    args = parser.parse_args(argv)
-    options = Options(
+
+
+def options_from(args: Any) -> Options:
+    return Options(
         seconds=args.seconds,
         rounds=args.rounds,
         connections=args.connections,
@@ -542,6 +543,15 @@ def main(argv: list[str] | None = None) -> int:
         sqlite_workers=args.sqlite_workers,
         ceiling=not args.no_ceiling,
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    options = options_from(args)
     problems = [problem for result in run(options, only=args.only) for problem in result.problems()]
     for problem in problems:
         print(f"FAILED: {problem}")
