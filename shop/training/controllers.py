@@ -189,7 +189,7 @@ class CohortController(Controller):
         self, cohort_id: IdPath, db_session: DbSession, actor: Actor, paging: PageParams
     ) -> Page[TraineeProgressOut]:
         """Each trainee's progress and the reasons they are at risk (missed, unreachable, stalled)."""
-        _cohort, rows = await CohortService(session=db_session).dashboard(actor, cohort_id)
+        _cohort, rows, _classes = await CohortService(session=db_session).dashboard(actor, cohort_id)
         window = rows[paging.offset : paging.offset + paging.limit]
         items = [
             TraineeProgressOut(

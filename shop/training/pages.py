@@ -63,8 +63,7 @@ async def training_home(actor: Actor, db_session: DbSession) -> Template:
 @get("/training/lessons/{lesson_id:int}", guards=[requires_user], name="training_lesson")
 async def lesson_page(lesson_id: IdPath, actor: Actor, db_session: DbSession) -> Template:
     courses = CourseService(session=db_session)
-    lesson = await courses.lesson_for(actor, lesson_id)
-    course = await courses.get_for(actor, lesson.course_id)
+    lesson, course = await courses.lesson_and_course(actor, lesson_id)
     ordered = list(course.lessons)
     index = ordered.index(lesson)
     done = False

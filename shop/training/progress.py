@@ -107,9 +107,14 @@ class TrainingProgress:
         self.session = session
 
     async def standings(
-        self, cohort: Cohort, enrollments: Sequence[Enrollment], now: datetime
+        self,
+        cohort: Cohort,
+        enrollments: Sequence[Enrollment],
+        now: datetime,
+        classes: Sequence[TrainingClass] | None = None,
     ) -> list[TraineeProgress]:
-        """Every given trainee's standing in the cohort, in a handful of queries whatever their number."""
+        """Every given trainee's standing in the cohort, in a handful of queries whatever their number.
+        ``classes``: the cohort's classes in time order, when the caller has them already."""
         if not enrollments:
             return []
         course = cohort.course
@@ -128,7 +133,8 @@ class TrainingProgress:
                 moment = as_utc(completed_at)
                 if user_id not in last_done or moment > last_done[user_id]:
                     last_done[user_id] = moment
-        classes = await classes_of(self.session, cohort.id)
+        if classes is None:
+            classes = await classes_of(self.session, cohort.id)
         slots = [ClassSlot(c.id, c.ends_at, c.cancelled) for c in classes]
         statuses: dict[int, dict[int, str]] = {uid: {} for uid in user_ids}
         if classes:
@@ -206,10 +212,15 @@ class TrainingProgress:
         enrollment = await enrollment_of(self.session, cohort.id, user_id)
         if enrollment is None:
             return None
-        (progress,) = await self.standings(cohort, [enrollment], now or utcnow())
+        now = now or utcnow()
+        (progress,) = await self.standings(cohort, [enrollment], now)
+        return await self.issue_when_met(progress, now)
+
+    async def issue_when_met(self, progress: TraineeProgress, now: datetime) -> Certificate | None:
+        """``issue_if_met`` for a standing already worked out; the certificate (new or held) or None."""
         if progress.certificate is not None or not progress.standing.meets(progress.rule):
             return progress.certificate
-        return await self._issue(progress, now or utcnow())
+        return await self._issue(progress, now)
 
     async def _issue(self, progress: TraineeProgress, now: datetime) -> Certificate:
         user = progress.enrollment.user

@@ -278,11 +278,14 @@ class CourseService(SQLAlchemyAsyncRepositoryService[Course]):
 
     async def lesson_for(self, actor: Principal, lesson_id: int) -> Lesson:
         """A lesson its reader may open: staff of the course's village, or a trainee enrolled in it."""
+        return (await self.lesson_and_course(actor, lesson_id))[0]
+
+    async def lesson_and_course(self, actor: Principal, lesson_id: int) -> tuple[Lesson, Course]:
+        """``lesson_for`` with the course its reach was checked on."""
         lesson = await self.session.get(Lesson, lesson_id)
         if lesson is None:
             raise NotFound()
-        await self.get_for(actor, lesson.course_id)
-        return lesson
+        return lesson, await self.get_for(actor, lesson.course_id)
 
     async def add_lesson(self, actor: Principal, course_id: int, fields: LessonFields) -> Lesson:
         actor.require_staff()
@@ -313,8 +316,7 @@ class CourseService(SQLAlchemyAsyncRepositoryService[Course]):
     async def move_lesson(self, actor: Principal, lesson_id: int, step: int) -> Lesson:
         """Swap the lesson with its neighbour before (step −1) or after (step +1) it."""
         actor.require_staff()
-        lesson = await self.lesson_for(actor, lesson_id)
-        course = await self.get_for(actor, lesson.course_id)
+        lesson, course = await self.lesson_and_course(actor, lesson_id)
         ordered = list(course.lessons)
         index = ordered.index(lesson)
         other_index = index + (1 if step > 0 else -1)
@@ -334,8 +336,7 @@ class CourseService(SQLAlchemyAsyncRepositoryService[Course]):
 
     async def remove_lesson(self, actor: Principal, lesson_id: int) -> Course:
         actor.require_staff()
-        lesson = await self.lesson_for(actor, lesson_id)
-        course = await self.get_for(actor, lesson.course_id)
+        lesson, course = await self.lesson_and_course(actor, lesson_id)
         if course.published and len(course.lessons) == 1:
             raise Conflict(N_("A published course keeps at least one lesson; unpublish it first."))
         course.lessons.remove(lesson)
@@ -382,8 +383,9 @@ class CourseService(SQLAlchemyAsyncRepositoryService[Course]):
         progress: list[TraineeProgress] = []
         tracker = TrainingProgress(self.session)
         for enrollment in rows.scalars().all():
-            await tracker.issue_if_met(enrollment.cohort, actor.id, now=now)
-            progress += await tracker.standings(enrollment.cohort, [enrollment], now)
+            (standing,) = await tracker.standings(enrollment.cohort, [enrollment], now)
+            standing.certificate = await tracker.issue_when_met(standing, now)
+            progress.append(standing)
         return mark, progress
 
     async def find_starter(self, village_id: int, starter_key: str) -> Course | None:
@@ -543,13 +545,15 @@ class CohortService(SQLAlchemyAsyncRepositoryService[Cohort]):
 
     async def dashboard(
         self, actor: Principal, cohort_id: int, now: datetime | None = None
-    ) -> tuple[Cohort, list[TraineeProgress]]:
+    ) -> tuple[Cohort, list[TraineeProgress], list[TrainingClass]]:
+        """The cohort, each trainee's standing (by name) and the cohort's classes in time order."""
         actor.require_staff()
         cohort = await self.get_for(actor, cohort_id)
+        classes = await classes_of(self.session, cohort.id)
         rows = await TrainingProgress(self.session).standings(
-            cohort, await self.enrollments(cohort.id), now or utcnow()
+            cohort, await self.enrollments(cohort.id), now or utcnow(), classes
         )
-        return cohort, sorted(rows, key=lambda p: (p.enrollment.user.name, p.enrollment.user_id))
+        return cohort, sorted(rows, key=lambda p: (p.enrollment.user.name, p.enrollment.user_id)), classes
 
     async def trainees_to_enroll(self, cohort: Cohort) -> list[User]:
         """The village's trainee accounts not yet in this cohort (for the enrol form)."""

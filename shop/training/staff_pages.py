@@ -33,7 +33,7 @@ from shop.villages.pages import public_base
 from shop.villages.services import VillageService
 from shop.web.auth import requires_staff
 from shop.web.deps import Actor, AppSettings, DbSession, Hasher
-from shop.web.forms import form_error, notify, read_form
+from shop.web.forms import form_error, form_values, notify, read_form
 from shop.web.params import IdPath
 
 LIST_LIMIT = 200
@@ -247,12 +247,17 @@ async def course_publish(
 LESSON_UPLOAD_LIMIT = MAX_LESSON_FILE_BYTES + 256 * 1024
 
 
+def _lesson_form(actor: Actor, course: Course, lesson: Lesson | None) -> dict[str, Any]:
+    """What the lesson form shows around its fields, whether fresh or after a refusal."""
+    return {"course": course, "lesson": lesson, "user": actor, **helpers()}
+
+
 @get("/training/courses/{course_id:int}/lessons/new", guards=[requires_staff], name="training_lesson_new")
 async def lesson_new(course_id: IdPath, actor: Actor, db_session: DbSession) -> Template:
     course = await CourseService(session=db_session).get_for(actor, course_id)
     return Template(
         "training/lesson_form.html",
-        context={"course": course, "lesson": None, "values": {}, "errors": {}, "user": actor, **helpers()},
+        context={"values": {}, "errors": {}, **_lesson_form(actor, course, None)},
     )
 
 
@@ -281,9 +286,7 @@ async def lesson_create(
         lesson = await courses.add_lesson(actor, course_id, _lesson_fields(form))
         await _attach_upload(form, courses, actor, lesson, settings)
     except DomainError as exc:
-        return form_error(
-            "training/lesson_form.html", exc, db_session, form=form, course=course, lesson=None, user=actor, **helpers()
-        )
+        return form_error("training/lesson_form.html", exc, db_session, form=form, **_lesson_form(actor, course, None))
     notify(request, i18n.gettext_(N_("Lesson %(n)d added."), n=lesson.position))
     return Redirect(f"/training/courses/{course_id}", status_code=303)
 
@@ -299,19 +302,10 @@ def _lesson_values(lesson: Lesson) -> dict[str, str]:
 
 @get("/training/lessons/{lesson_id:int}/edit", guards=[requires_staff], name="training_lesson_edit")
 async def lesson_edit(lesson_id: IdPath, actor: Actor, db_session: DbSession) -> Template:
-    courses = CourseService(session=db_session)
-    lesson = await courses.lesson_for(actor, lesson_id)
-    course = await courses.get_for(actor, lesson.course_id)
+    lesson, course = await CourseService(session=db_session).lesson_and_course(actor, lesson_id)
     return Template(
         "training/lesson_form.html",
-        context={
-            "course": course,
-            "lesson": lesson,
-            "values": _lesson_values(lesson),
-            "errors": {},
-            "user": actor,
-            **helpers(),
-        },
+        context={"values": _lesson_values(lesson), "errors": {}, **_lesson_form(actor, course, lesson)},
     )
 
 
@@ -321,21 +315,13 @@ async def lesson_update(
 ) -> Template | Redirect:
     form = await read_form(request)
     courses = CourseService(session=db_session)
-    lesson = await courses.lesson_for(actor, lesson_id)
-    course = await courses.get_for(actor, lesson.course_id)
+    lesson, course = await courses.lesson_and_course(actor, lesson_id)
     try:
         await courses.update_lesson(actor, lesson_id, _lesson_fields(form))
         await _attach_upload(form, courses, actor, lesson, settings)
     except DomainError as exc:
         return form_error(
-            "training/lesson_form.html",
-            exc,
-            db_session,
-            form=form,
-            course=course,
-            lesson=lesson,
-            user=actor,
-            **helpers(),
+            "training/lesson_form.html", exc, db_session, form=form, **_lesson_form(actor, course, lesson)
         )
     notify(request, i18n.gettext_(N_("Saved.")))
     return Redirect(f"/training/courses/{course.id}", status_code=303)
@@ -391,8 +377,8 @@ async def cohort_create(
 
 async def _cohort_context(actor: Actor, db_session: DbSession, cohort_id: int) -> dict[str, Any]:
     now = utcnow()
-    cohort, rows = await CohortService(session=db_session).dashboard(actor, cohort_id, now)
-    classes = await ClassService(session=db_session).classes_of(cohort.id)
+    cohorts = CohortService(session=db_session)
+    cohort, rows, classes = await cohorts.dashboard(actor, cohort_id, now)
     risks = {row.enrollment.id: row.risks(now) for row in rows}
     return {
         "cohort": cohort,
@@ -403,7 +389,7 @@ async def _cohort_context(actor: Actor, db_session: DbSession, cohort_id: int) -
         "completed_count": sum(1 for row in rows if row.completed),
         "classes": classes,
         "now": now,
-        "candidates": await CohortService(session=db_session).trainees_to_enroll(cohort),
+        "candidates": await cohorts.trainees_to_enroll(cohort),
         "lengths": class_length_options(),
         "user": actor,
         **helpers(),
@@ -426,7 +412,8 @@ async def _cohort_form_error(
     exc: DomainError, actor: Actor, db_session: DbSession, cohort_id: int, form: Any
 ) -> Template:
     context = await _cohort_context(actor, db_session, cohort_id)
-    typed = {**_cohort_values(), **{k: v for k, v in form.items() if isinstance(v, str) and k != "password"}}
+    typed = {**_cohort_values(), **form_values(form)}
+    typed.pop("password", None)
     return form_error("training/cohort.html", exc, db_session, form=typed, **context)
 
 
