@@ -13,6 +13,7 @@ from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import noload
 
 from shop.accounts.models import ApiToken, Role, User
 from shop.accounts.principal import Principal
@@ -233,14 +234,6 @@ class AuthService:
         if kind == "user":
             user = await self.session.get(User, principal_id)
             return principal_for_user(user) if user is not None and user.active else None
-        # Every page of a villager asks this: read only what a principal needs (not the members).
-        row = (
-            await self.session.execute(
-                select(Household.village_id, Household.head_name).where(
-                    Household.id == principal_id, Household.active.is_(True)
-                )
-            )
-        ).first()
-        if row is None:
-            return None
-        return Principal(kind="household", id=principal_id, role="household", village_id=row[0], name=row[1])
+        # Every page of a villager asks this: the household row without its members.
+        household = await self.session.get(Household, principal_id, options=[noload(Household.members)])
+        return principal_for_household(household) if household is not None and household.active else None

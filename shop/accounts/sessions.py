@@ -23,6 +23,7 @@ from litestar.types import Empty, Message, ScopeSession
 from litestar.utils.dataclass import extract_dataclass_items
 
 from shop.accounts.models import WebSession
+from shop.accounts.services import AuthService
 from shop.timeutil import as_utc, utcnow
 
 ROTATE = "_rotate"
@@ -68,8 +69,6 @@ class ShopSessionBackend(SQLAlchemyAsyncSessionBackend):
             data = self.deserialize_data(row.data)
             key = principal_key(data)
             if key is not None:
-                from shop.accounts.services import AuthService
-
                 principal = await AuthService(db_session, connection.app.state.hasher).load_principal(*key)
                 connection.scope[PRINCIPAL_LOADED] = (key, principal)  # type: ignore[literal-required]
         connection.scope[_LOADED] = (session_id, row.data, as_utc(row.expires_at))  # type: ignore[literal-required]

@@ -112,10 +112,8 @@ class TokenCache:
         self._loading.pop(token, None)
 
     async def load(self, token: str, lookup: Callable[[], Awaitable[tuple[Principal, Any] | None]]) -> Principal | None:
-        """The cached principal, or ``lookup()``'s (``(principal, expires_at)`` or None), one lookup at a time."""
-        principal = self.get(token)
-        if principal is not None:
-            return principal
+        """After a miss of ``get``: ``lookup()``'s principal (it answers ``(principal, expires_at)`` or None),
+        one lookup at a time however many requests missed together."""
         pending = self._loading.get(token)
         if pending is None or pending.get_loop() is not asyncio.get_running_loop():
             pending = asyncio.ensure_future(self._lookup(token, lookup))
