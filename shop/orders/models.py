@@ -112,8 +112,10 @@ class OrderLine(BigIntAuditBase):
     refunded_quantity: Mapped[int] = mapped_column(default=0, server_default="0")
 
     order: Mapped[Order] = relationship(back_populates="lines")
+    # Read by query where needed (cancel, reports, crediting): loading them with every order would cost a
+    # query per order list for rows no page shows. The database deletes them with their line.
     allocations: Mapped[list[Allocation]] = relationship(
-        back_populates="line", cascade="all, delete-orphan", order_by="Allocation.id", lazy="selectin"
+        back_populates="line", order_by="Allocation.id", lazy="raise", passive_deletes=True
     )
 
     __table_args__ = (
