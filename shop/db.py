@@ -170,3 +170,10 @@ async def read_session(config: SQLAlchemyAsyncConfig) -> AsyncIterator[AsyncSess
     async with config.get_session() as session:
         session.info["readonly"] = True
         yield session
+
+
+def is_transient(exc: Exception) -> bool:
+    """A database error that a retry of the same transaction may not meet again: SQLite busy or locked,
+    PostgreSQL deadlock or serialisation failure."""
+    text = str(exc).lower()
+    return any(word in text for word in ("locked", "busy", "deadlock", "could not serialize"))

@@ -19,6 +19,12 @@ def as_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def sqlite_utc_text(value: datetime) -> str:
+    """Exactly what SQLAlchemy's SQLite DATETIME writes for our UTC columns (always with microseconds), for
+    rows written straight to the driver that must compare and read back like the ORM's."""
+    return as_utc(value).isoformat(" ", "microseconds")[:26]
+
+
 def to_local(value: datetime) -> datetime:
     return as_utc(value).astimezone(SHANGHAI)
 

@@ -26,8 +26,9 @@ from shop.errors import N_
 from shop.orders.exports import ExportLine
 from shop.orders.matching import ProductMatcher, ProductRef, load_matcher, product_label
 from shop.orders.models import Allocation, HeldLine, Order, OrderImport, OrderLine, OrderStatus, StatusChange
-from shop.orders.placing import StockChangedError, reserve_ids
+from shop.orders.placing import StockChangedError, reserve_id_ranges
 from shop.tabular import Fault, RowProblem
+from shop.timeutil import sqlite_utc_text
 
 PLACED = OrderStatus.PLACED.value
 PAID = OrderStatus.PAID.value
@@ -180,16 +181,6 @@ def line_from_data(data: dict[str, Any]) -> ExportLine:
     return ExportLine(**{key: value for key, value in values.items() if key in known})
 
 
-def _sqlite_time(value: datetime | None) -> str | None:
-    # Exactly what SQLAlchemy's SQLite DATETIME writes (UTC, microseconds always), so raw inserts compare
-    # and read back like ORM ones.
-    if value is None:
-        return None
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC)
-    return value.isoformat(" ", "microseconds")[:26]
-
-
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_DAY = _EPOCH.date()
 # 'HH:MM:' for each minute of a day and 'SS.000000' for each second of a minute.
@@ -206,8 +197,8 @@ class _Days(dict[int, str]):
 
 
 def _sqlite_times() -> Callable[[datetime | None], str | None]:
-    """``_sqlite_time`` for the many times of a chunk: a whole second (every time an export gives) is the
-    day's text and two table lookups, about five times as fast as ``isoformat``."""
+    """``sqlite_utc_text`` (None stays None) for the many times of a chunk: a whole second (every time an
+    export gives) is the day's text and two table lookups, about five times as fast as ``isoformat``."""
     days = _Days()
     minutes, seconds = _HOURS_MINUTES, _WHOLE_SECONDS
 
@@ -215,10 +206,10 @@ def _sqlite_times() -> Callable[[datetime | None], str | None]:
         if value is None:
             return None
         if value.tzinfo is None:
-            return _sqlite_time(value)
+            return sqlite_utc_text(value)
         since = value - _EPOCH
         if since.microseconds:
-            return _sqlite_time(value)
+            return sqlite_utc_text(value)
         second = since.seconds
         return days[since.days] + minutes[second // 60] + seconds[second % 60]
 
@@ -237,7 +228,7 @@ def _sql_literal(value: Any) -> str:
         return str(int(value))
     if isinstance(value, datetime):
         # An aware time as an ISO literal with its offset: both databases read it exactly.
-        return "'" + _sqlite_time(value) + "'" if value.tzinfo is None else "'" + value.isoformat() + "'"
+        return "'" + sqlite_utc_text(value) + "'" if value.tzinfo is None else "'" + value.isoformat() + "'"
     return "'" + str(value).replace("'", "''") + "'"
 
 
@@ -613,8 +604,14 @@ def _write_new_orders(conn: Connection, job: ChunkJob, new_orders: list[_NewOrde
     stock = _stock(
         conn, {product.id for order in new_orders if order.status != CANCELLED for product in order.products}
     )
-    order_ids = reserve_ids(conn, Order.__tablename__, len(new_orders))
-    line_ids = iter(reserve_ids(conn, OrderLine.__tablename__, sum(len(order.products) for order in new_orders)))
+    order_ids, line_id_list = reserve_id_ranges(
+        conn,
+        [
+            (Order.__tablename__, len(new_orders)),
+            (OrderLine.__tablename__, sum(len(order.products) for order in new_orders)),
+        ],
+    )
+    line_ids = iter(line_id_list)
     order_rows: list[tuple[Any, ...]] = []
     line_rows: list[tuple[Any, ...]] = []
     allocation_rows: list[tuple[Any, ...]] = []

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop.accounts.principal import Principal
 from shop.catalogue.models import Product
-from shop.db import create_sqlite_writer_engine, read_session, unit_of_work
+from shop.db import create_sqlite_writer_engine, is_transient, read_session, unit_of_work
 from shop.errors import N_, Conflict, DomainError, InvalidInput, NotFound
 from shop.ops.heap import tuned_for_serving
 from shop.orders.exports import FIELD_HEADERS, PLATFORMS, ParsedExport, clean_id, detect_mapping, parse_export
@@ -278,10 +278,7 @@ class _ChunkRunner:
 
 
 def _retryable(exc: Exception) -> bool:
-    if isinstance(exc, StockChangedError | IntegrityError):
-        return True
-    text = str(exc).lower()
-    return any(word in text for word in ("locked", "busy", "deadlock", "could not serialize"))
+    return isinstance(exc, StockChangedError | IntegrityError) or is_transient(exc)
 
 
 async def _stream_windows(session: AsyncSession, village_id: int) -> list[StreamWindow]:

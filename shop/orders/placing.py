@@ -25,7 +25,7 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -44,6 +44,7 @@ from shop.orders.models import (
 )
 from shop.privacy import mask_address, mask_phone
 from shop.streams.models import StreamStatus
+from shop.timeutil import sqlite_utc_text
 
 MAX_ITEMS = 20
 
@@ -124,7 +125,7 @@ class _Driver:
         self.conn = conn
         self.postgres = conn.dialect.name == "postgresql"
         # What the driver is given for a time column: SQLite stores SQLAlchemy's text form of UTC.
-        self.now: Any = now if self.postgres else _sqlite_time(now)
+        self.now: Any = now if self.postgres else sqlite_utc_text(now)
 
     def among(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
         if self.postgres:
@@ -178,11 +179,6 @@ class _Driver:
 def _numbered(sql: str) -> str:
     count = iter(range(1, sql.count("?") + 1))
     return re.sub(r"\?", lambda _: f"${next(count)}", sql)
-
-
-def _sqlite_time(moment: datetime) -> str:
-    # Exactly what SQLAlchemy's SQLite DATETIME writes for a DateTimeUTC column (UTC, always microseconds).
-    return moment.astimezone(UTC).isoformat(" ", "microseconds")[:26]
 
 
 def _existing_by_external_id(
@@ -576,17 +572,13 @@ _IDEMPOTENCY_COLUMNS = (
 )
 
 
-def reserve_ids(conn: Connection, table_name: str, count: int) -> list[int]:
-    """Ids for ``count`` rows about to be bulk-inserted, so the insert needs no RETURNING round trips.
+def reserve_id_ranges(conn: Connection, wanted: Sequence[tuple[str, int]]) -> list[list[int]]:
+    """Ids for rows about to be bulk-inserted into each table, ``[(table, count), …]``, in one statement, so
+    the inserts need no RETURNING round trips.
 
-    PostgreSQL hands them out from the table's sequence. On SQLite the caller holds the write lock
+    PostgreSQL hands them out from each table's sequence. On SQLite the caller holds the write lock
     (``BEGIN IMMEDIATE``), so nobody else can insert before it: the next ids after the largest are free.
     """
-    return reserve_id_ranges(conn, [(table_name, count)])[0]
-
-
-def reserve_id_ranges(conn: Connection, wanted: Sequence[tuple[str, int]]) -> list[list[int]]:
-    """``reserve_ids`` for several tables in one statement."""
     if conn.dialect.name == "postgresql":
         arrays = ", ".join(
             f"ARRAY(SELECT nextval('{table_name}_id_seq') FROM generate_series(1, ${n}))"  # noqa: S608 - ours

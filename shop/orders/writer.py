@@ -24,7 +24,7 @@ from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from shop.db import create_sqlite_writer_engine
+from shop.db import create_sqlite_writer_engine, is_transient
 from shop.errors import N_, DomainError
 from shop.orders.placing import OrderRequest, PlaceResult, StockChangedError, place_batch
 from shop.settings import Settings
@@ -126,7 +126,7 @@ class OrderWriter:
                 async with self.alchemy.get_engine().begin() as conn:
                     return await conn.run_sync(place_batch, requests, utcnow())
             except (OperationalError, DBAPIError) as exc:
-                if attempt == 2 or not _transient(exc):
+                if attempt == 2 or not is_transient(exc):
                     raise
                 await asyncio.sleep(0.05 * (attempt + 1))
         raise AssertionError("unreachable")
@@ -168,11 +168,6 @@ def _turn_file(database_url: str) -> str | None:
     if not database or database == ":memory:" or database.startswith("file:"):
         return None
     return database + "-order-writer.lock"
-
-
-def _transient(exc: Exception) -> bool:
-    text = str(exc).lower()
-    return any(word in text for word in ("locked", "busy", "deadlock", "could not serialize"))
 
 
 def _failure(exc: Exception) -> PlaceResult:
