@@ -19,6 +19,7 @@ from shop.ledger.models import ACCOUNT_LABELS, METHOD_LABELS, LedgerEntry, Ledge
 from shop.ledger.policy import CHANNELS, policy_at, policy_history, set_policy
 from shop.ledger.posting import pay_out
 from shop.ledger.services import (
+    Statement,
     audit_trail,
     balances,
     batch_payouts,
@@ -93,7 +94,7 @@ async def household_home(request: Request[Any, Any, Any], actor: Actor, db_sessi
             "chart": chart,
             "months": months,
             "elder": request.cookies.get(ELDER_COOKIE) == "1",
-            "method_labels": {m.value: i18n.translate(label) for m, label in METHOD_LABELS.items()},
+            "method_labels": dict(_methods()),
             "user": actor,
         },
     )
@@ -115,30 +116,22 @@ async def household_statement(
     month: FromPath[str], request: Request[Any, Any, Any], actor: Actor, db_session: DbSession
 ) -> Template:
     result = await statement(db_session, actor, actor.id, month)
-    village = await VillageService(session=db_session).get_public(result.household.village_id)
-    return Template(
-        "ledger/statement.html",
-        context={
-            "statement": result,
-            "village": village,
-            "elder": request.cookies.get(ELDER_COOKIE) == "1",
-            "method_labels": {m.value: i18n.translate(label) for m, label in METHOD_LABELS.items()},
-            "user": actor,
-        },
-    )
+    return _statement_page(result, actor, elder=request.cookies.get(ELDER_COOKIE) == "1")
 
 
 @get("/households/{household_id:int}/statement/{month:str}", guards=[requires_staff], name="staff_statement")
 async def staff_statement(household_id: IdPath, month: FromPath[str], actor: Actor, db_session: DbSession) -> Template:
-    result = await statement(db_session, actor, household_id, month)
-    village = await VillageService(session=db_session).get_public(result.household.village_id)
+    return _statement_page(await statement(db_session, actor, household_id, month), actor, elder=False)
+
+
+def _statement_page(result: Statement, actor: Actor, *, elder: bool) -> Template:
     return Template(
         "ledger/statement.html",
         context={
             "statement": result,
-            "village": village,
-            "elder": False,
-            "method_labels": {m.value: i18n.translate(label) for m, label in METHOD_LABELS.items()},
+            "village": result.village,
+            "elder": elder,
+            "method_labels": dict(_methods()),
             "user": actor,
         },
     )
@@ -299,7 +292,7 @@ async def batch_page(batch_id: IdPath, actor: Actor, db_session: DbSession) -> T
             "rows": rows,
             "village": village,
             "total": sum(p.amount_fen for p, _ in rows),
-            "method_labels": {m.value: i18n.translate(label) for m, label in METHOD_LABELS.items()},
+            "method_labels": dict(_methods()),
             "user": actor,
         },
     )

@@ -340,16 +340,16 @@ async def reverse_line(
     ).scalar_one_or_none()
     if credit is None:
         return None
-    already = int(
-        (
-            await session.execute(
-                select(func.coalesce(func.sum(LedgerTransaction.quantity), 0)).where(
-                    LedgerTransaction.order_line_id == line.id,
-                    LedgerTransaction.kind == TransactionKind.SALE_REVERSAL.value,
-                )
+    # The reversals so far: how many, and how many units they took back.
+    count, already = (
+        await session.execute(
+            select(func.count(), func.coalesce(func.sum(LedgerTransaction.quantity), 0)).where(
+                LedgerTransaction.order_line_id == line.id,
+                LedgerTransaction.kind == TransactionKind.SALE_REVERSAL.value,
             )
-        ).scalar_one()
-    )
+        )
+    ).one()
+    already = int(already)
     refunded_units = min(refunded_units, line.quantity)
     if refunded_units <= already:
         return None
@@ -398,14 +398,6 @@ async def reverse_line(
                 }
             )
         await _move_balance(session, share.household_id, credited=-from_balance, owed=take - from_balance)
-    count = (
-        await session.execute(
-            select(func.count()).where(
-                LedgerTransaction.order_line_id == line.id,
-                LedgerTransaction.kind == TransactionKind.SALE_REVERSAL.value,
-            )
-        )
-    ).scalar_one()
     return await _post(
         session,
         village_id=order.village_id,
@@ -444,15 +436,6 @@ async def reverse_order(
         if await reverse_line(session, order, line, line.quantity, actor=actor, now=now) is not None:
             posted += 1
     return posted
-
-
-async def refunded_units(session: AsyncSession, line_id: int) -> int:
-    total = await session.execute(
-        select(func.coalesce(func.sum(LedgerTransaction.quantity), 0)).where(
-            LedgerTransaction.order_line_id == line_id, LedgerTransaction.kind == TransactionKind.SALE_REVERSAL.value
-        )
-    )
-    return int(total.scalar_one())
 
 
 async def pay_out(

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, literal_column, select
+from sqlalchemy import case, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop.accounts.models import Role, User
@@ -79,6 +79,22 @@ class Earnings:
 async def reachable_household(session: AsyncSession, actor: Principal, household_id: int) -> Household:
     """A villager reaches only their own household, staff their village's; anything else is 404."""
     return _reachable(actor, await session.get(Household, household_id))
+
+
+async def _household_for_page(
+    session: AsyncSession, actor: Principal, household_id: int
+) -> tuple[Household, HouseholdBalance | None, Village]:
+    """``reachable_household`` with its balance row and its village, in one statement (members by selectin)."""
+    found = (
+        await session.execute(
+            select(Household, HouseholdBalance, Village)
+            .join(Village, Village.id == Household.village_id)
+            .outerjoin(HouseholdBalance, HouseholdBalance.household_id == Household.id)
+            .where(Household.id == household_id)
+        )
+    ).first()
+    household = _reachable(actor, found[0] if found else None)
+    return household, found[1], found[2]
 
 
 def _reachable(actor: Principal, household: Household | None) -> Household:
@@ -207,17 +223,7 @@ async def earnings(
     session: AsyncSession, actor: Principal, household_id: int, *, now: datetime | None = None, limit: int = 30
 ) -> Earnings:
     moment = now or utcnow()
-    # The household, its balance row and its village in one statement (the members come by selectin).
-    found = (
-        await session.execute(
-            select(Household, HouseholdBalance, Village)
-            .join(Village, Village.id == Household.village_id)
-            .outerjoin(HouseholdBalance, HouseholdBalance.household_id == Household.id)
-            .where(Household.id == household_id)
-        )
-    ).first()
-    household = _reachable(actor, found[0] if found else None)
-    balance, village = found[1], found[2]
+    household, balance, village = await _household_for_page(session, actor, household_id)
     payouts = list(
         (
             await session.execute(
@@ -249,6 +255,7 @@ class Statement:
     paid_out_fen: int
     sales: list[SaleRow]
     payouts: list[Payout]
+    village: Village | None = None
 
 
 async def statement(session: AsyncSession, actor: Principal, household_id: int, month: str) -> Statement:
@@ -257,21 +264,10 @@ async def statement(session: AsyncSession, actor: Principal, household_id: int, 
         first = date(int(month[:4]), int(month[5:7]), 1)
     except (ValueError, IndexError) as exc:
         raise InvalidInput("month", N_("The month must look like 2026-11.")) from exc
-    household = await reachable_household(session, actor, household_id)
+    household, _balance, village = await _household_for_page(session, actor, household_id)
     since, _ = local_day_bounds(first)
     following = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
     until, _ = local_day_bounds(following)
-
-    async def balance_before(moment: datetime) -> int:
-        total = await session.execute(
-            select(func.coalesce(func.sum(LedgerEntry.amount_fen), 0)).where(
-                LedgerEntry.household_id == household_id,
-                LedgerEntry.account_kind == AccountKind.HOUSEHOLD.value,
-                LedgerEntry.posted_at < moment,
-            )
-        )
-        return int(total.scalar_one())
-
     sales = await sale_rows(session, household_id, limit=1000, since=since, until=until)
     payouts = list(
         (
@@ -282,8 +278,20 @@ async def statement(session: AsyncSession, actor: Principal, household_id: int, 
             )
         ).scalars()
     )
-    opening = await balance_before(since)
-    closing = await balance_before(until)
+    # The balance when the month opened and when it closed, in one pass over the entries before its end.
+    opening, closing = (
+        await session.execute(
+            select(
+                func.coalesce(func.sum(case((LedgerEntry.posted_at < since, LedgerEntry.amount_fen), else_=0)), 0),
+                func.coalesce(func.sum(LedgerEntry.amount_fen), 0),
+            ).where(
+                LedgerEntry.household_id == household_id,
+                LedgerEntry.account_kind == AccountKind.HOUSEHOLD.value,
+                LedgerEntry.posted_at < until,
+            )
+        )
+    ).one()
+    opening, closing = int(opening), int(closing)
     paid = sum(p.amount_fen for p in payouts)
     return Statement(
         household,
@@ -294,6 +302,7 @@ async def statement(session: AsyncSession, actor: Principal, household_id: int, 
         paid,
         list(reversed(sales)),
         payouts,
+        village,
     )
 
 
