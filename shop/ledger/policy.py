@@ -34,8 +34,13 @@ class PolicyTerms:
     auto_complete_days: int = DEFAULT_AUTO_COMPLETE_DAYS
     policy_id: int | None = None
 
+    @staticmethod
+    def channel(source: str) -> str:
+        """The platform an order's source sells through (its fee and its ledger account)."""
+        return SOURCE_CHANNEL.get(source, "direct")
+
     def platform_rate(self, source: str) -> int:
-        return int(self.platform_bp.get(SOURCE_CHANNEL.get(source, "direct"), 0))
+        return int(self.platform_bp.get(self.channel(source), 0))
 
 
 def terms_of(policy: FeePolicy | None) -> PolicyTerms:

@@ -44,7 +44,7 @@ from shop.ledger.models import (
     PayoutMethod,
     TransactionKind,
 )
-from shop.ledger.policy import SOURCE_CHANNEL, policy_at, terms_of
+from shop.ledger.policy import PolicyTerms, policy_at, terms_of
 from shop.money import fee_fen, format_fen
 from shop.notifications.models import RecipientKind
 from shop.notifications.services import notify_now
@@ -125,21 +125,30 @@ def split_sale(
     rest = gross_fen - platform - operator - collective
     # Rounding each fee up at half a fen can leave a tiny sale short by a fen or two: the collective,
     # then the operator, then the platform give way, never the households below zero.
-    for name in ("collective", "operator", "platform"):
-        if rest >= 0:
-            break
-        give = min(-rest, {"collective": collective, "operator": operator, "platform": platform}[name])
-        if name == "collective":
-            collective -= give
-        elif name == "operator":
-            operator -= give
-        else:
-            platform -= give
-        rest += give
+    short = max(0, -rest)
+    give = min(short, collective)
+    collective, short = collective - give, short - give
+    give = min(short, operator)
+    operator, short = operator - give, short - give
+    platform -= min(short, platform)
+    rest = gross_fen - platform - operator - collective
     amounts = split_by_largest_remainder(rest, weights)
     unit_split = split_by_largest_remainder(units, weights)
     shares = [Share(h, unit_split[h], amounts[h]) for h in sorted(weights)]
     return LineSplit(gross_fen, platform, operator, collective, channel, shares)
+
+
+def split_under(terms: PolicyTerms, source: str, gross_fen: int, units: int, weights: dict[int, int]) -> LineSplit:
+    """``split_sale`` with the rates of a fee policy for an order from ``source``."""
+    return split_sale(
+        gross_fen,
+        units,
+        terms.platform_rate(source),
+        terms.operator_bp,
+        terms.collective_bp,
+        weights,
+        terms.channel(source),
+    )
 
 
 async def _ensure_balance_rows(session: AsyncSession, village_id: int, household_ids: list[int]) -> None:
@@ -237,16 +246,10 @@ async def credit_line(
         return None
     moment = now or utcnow()
     terms = await policy_at(session, order.village_id, order.completed_at or moment)
-    channel = SOURCE_CHANNEL.get(order.source, "direct")
-    split = split_sale(
-        line.quantity * line.unit_price_fen,
-        line.quantity - line.short_quantity,
-        terms.platform_rate(order.source),
-        terms.operator_bp,
-        terms.collective_bp,
-        weights,
-        channel,
+    split = split_under(
+        terms, order.source, line.quantity * line.unit_price_fen, line.quantity - line.short_quantity, weights
     )
+    channel = split.channel
     households = [s.household_id for s in split.shares]
     await _ensure_balance_rows(session, order.village_id, households)
     owed = await _owed(session, households)
@@ -308,15 +311,7 @@ async def _split_of_units(
     policy = await session.get(FeePolicy, credit.policy_id) if credit.policy_id else None
     terms = terms_of(policy)
     weights = await household_weights(session, line.id)
-    return split_sale(
-        units * line.unit_price_fen,
-        max(units - line.short_quantity, 0),
-        terms.platform_rate(order.source),
-        terms.operator_bp,
-        terms.collective_bp,
-        weights,
-        SOURCE_CHANNEL.get(order.source, "direct"),
-    )
+    return split_under(terms, order.source, units * line.unit_price_fen, max(units - line.short_quantity, 0), weights)
 
 
 async def reverse_line(

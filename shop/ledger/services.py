@@ -29,8 +29,8 @@ from shop.ledger.models import (
     PayoutMethod,
     TransactionKind,
 )
-from shop.ledger.policy import SOURCE_CHANNEL, policy_at
-from shop.ledger.posting import credit_order, household_weights_of, pay_out, reverse_order, split_sale
+from shop.ledger.policy import policy_at
+from shop.ledger.posting import credit_order, household_weights_of, pay_out, reverse_order, split_under
 from shop.notifications.models import RecipientKind
 from shop.notifications.services import notify_now
 from shop.orders.models import STATUS_LABELS, Allocation, Order, OrderLine, OrderStatus, StatusChange
@@ -138,15 +138,7 @@ async def pending_fen(session: AsyncSession, household_id: int, now: datetime, v
         line_weights = weights.get(line_id, {})
         if household_id not in line_weights:
             continue
-        split = split_sale(
-            quantity * unit_price_fen,
-            quantity,
-            terms.platform_rate(source),
-            terms.operator_bp,
-            terms.collective_bp,
-            line_weights,
-            SOURCE_CHANNEL.get(source, "direct"),
-        )
+        split = split_under(terms, source, quantity * unit_price_fen, quantity, line_weights)
         total += next(s.amount_fen for s in split.shares if s.household_id == household_id)
     return total
 
