@@ -42,6 +42,19 @@ async def _with_session(settings: Settings, work: Any) -> Any:
         await alchemy.get_engine().dispose()
 
 
+async def _village_id(session: Any, village_ref: str) -> int:
+    """The one village named ``village_ref`` (its name, or its id); anything else stops the command."""
+    from shop.villages.models import Village
+
+    condition = Village.name == village_ref
+    if village_ref.isdigit():
+        condition = or_(condition, Village.id == int(village_ref))
+    rows = list((await session.execute(select(Village.id).where(condition))).scalars())
+    if len(rows) != 1:
+        raise click.ClickException(f"no single village matches {village_ref!r} ({len(rows)} found)")
+    return int(rows[0])
+
+
 @click.group()
 def main() -> None:
     """村播助农 — the village livestream toolkit."""
@@ -108,21 +121,12 @@ def users_create(username: str, password: str, role: str, village_ref: str | Non
     from shop.accounts.secrets import SecretHasher
     from shop.accounts.services import UserService
     from shop.errors import DomainError
-    from shop.villages.models import Village
 
     settings = _settings()
     hasher = SecretHasher(settings)
 
     async def work(session: Any) -> Any:
-        village_id = None
-        if village_ref:
-            condition = Village.name == village_ref
-            if village_ref.isdigit():
-                condition = or_(condition, Village.id == int(village_ref))
-            rows = list((await session.execute(select(Village).where(condition))).scalars())
-            if len(rows) != 1:
-                raise click.ClickException(f"no single village matches {village_ref!r} ({len(rows)} found)")
-            village_id = rows[0].id
+        village_id = await _village_id(session, village_ref) if village_ref else None
         return await UserService(session=session).create_user(
             Principal.system(),
             hasher,
@@ -151,19 +155,12 @@ def courses_import_starter(village_ref: str) -> None:
     """Load the starter course 电商直播入门 into a village (a second run changes nothing)."""
     from shop.accounts.principal import Principal
     from shop.training.content import import_starter_course
-    from shop.villages.models import Village
 
     settings = _settings()
     migrate(settings)
 
     async def work(session: Any) -> Any:
-        condition = Village.name == village_ref
-        if village_ref.isdigit():
-            condition = or_(condition, Village.id == int(village_ref))
-        rows = list((await session.execute(select(Village).where(condition))).scalars())
-        if len(rows) != 1:
-            raise click.ClickException(f"no single village matches {village_ref!r} ({len(rows)} found)")
-        return await import_starter_course(session, Principal.system(), rows[0].id)
+        return await import_starter_course(session, Principal.system(), await _village_id(session, village_ref))
 
     course, created = asyncio.run(_with_session(settings, work))
     state = "loaded" if created else "already present: nothing changed"
@@ -183,7 +180,6 @@ def import_orders(file: Path, platform: str, village_ref: str, chunk_lines: int)
     from shop.db import create_alchemy_config, read_session
     from shop.errors import DomainError
     from shop.orders.importing import import_export
-    from shop.villages.models import Village
 
     settings = _settings()
     migrate(settings)
@@ -199,12 +195,7 @@ def import_orders(file: Path, platform: str, village_ref: str, chunk_lines: int)
         alchemy = create_alchemy_config(settings)
         try:
             async with read_session(alchemy) as session:
-                condition = Village.name == village_ref
-                if village_ref.isdigit():
-                    condition = or_(condition, Village.id == int(village_ref))
-                rows = list((await session.execute(select(Village.id).where(condition))).scalars())
-            if len(rows) != 1:
-                raise click.ClickException(f"no single village matches {village_ref!r} ({len(rows)} found)")
+                village_id = await _village_id(session, village_ref)
             return await import_export(
                 alchemy,
                 settings,
@@ -212,7 +203,7 @@ def import_orders(file: Path, platform: str, village_ref: str, chunk_lines: int)
                 data,
                 file.name,
                 platform,
-                village_id=rows[0],
+                village_id=village_id,
                 on_progress=progress,
                 chunk_lines=chunk_lines,
             )
