@@ -6,7 +6,7 @@ sales, the last sales, the 12-month chart and the page. The ledger is filled wit
 data (an order, a line, an allocation and a balanced credit transaction per sale) written in bulk.
 
     .venv/bin/python -m bench.household_bench            # SQLite (a temporary file, synchronous=FULL)
-    SHOP_BENCH_PG=postgresql://postgres@127.0.0.1:5432/postgres .venv/bin/python -m bench.household_bench
+    SHOP_BENCH_PG_ADMIN=postgresql://postgres@127.0.0.1:5432/postgres .venv/bin/python -m bench.household_bench
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import insert, select, text
+
+from bench.pg import pg_fresh, pg_reachable
 
 SALES = 10_000
 RUNS = 300
@@ -281,12 +283,11 @@ def main() -> int:
         sqlite = _settings(f"sqlite+aiosqlite:///{var / 'bench.db'}", var)
         migrate(sqlite)
         results.append(("SQLite", asyncio.run(measure(sqlite))))
-        pg = os.environ.get("SHOP_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-        try:
-            url = asyncio.run(_fresh_pg(pg))
-        except OSError as exc:
-            print(f"PostgreSQL not reachable ({exc}); household bench on SQLite only")
+        why = pg_reachable()
+        if why:
+            print(f"PostgreSQL not reachable ({why}); household bench on SQLite only")
         else:
+            url = pg_fresh("shop_bench_household")
             settings = _settings(url, var)
             migrate(settings)
             results.append(("PostgreSQL", asyncio.run(measure(settings))))
@@ -298,21 +299,6 @@ def main() -> int:
             f"  page={r['page_bytes']:,} bytes"
         )
     return 0
-
-
-async def _fresh_pg(admin_url: str) -> str:
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    from shop.settings import normalise_database_url
-
-    base = make_url(normalise_database_url(admin_url))
-    engine = create_async_engine(base, isolation_level="AUTOCOMMIT")
-    async with engine.connect() as conn:
-        await conn.execute(text("DROP DATABASE IF EXISTS shop_bench_household WITH (FORCE)"))
-        await conn.execute(text("CREATE DATABASE shop_bench_household"))
-    await engine.dispose()
-    return base.set(database="shop_bench_household").render_as_string(hide_password=False)
 
 
 if __name__ == "__main__":

@@ -13,8 +13,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 
+from bench.pg import PG_ADMIN_URL, pg_drop, pg_fresh
 from shop.accounts.principal import Principal
 from shop.accounts.secrets import SecretHasher
 from shop.catalogue.services import ContributionInput, LotService, ProductFields, ProductService
@@ -22,12 +22,10 @@ from shop.cli import migrate
 from shop.db import create_alchemy_config, read_session, unit_of_work
 from shop.orders.importing import import_export, read_export
 from shop.orders.models import Allocation, Order, OrderLine
-from shop.settings import Settings, normalise_database_url
+from shop.settings import Settings
 from shop.timeutil import local_today
 from shop.villages.services import HouseholdService, VillageService
 from tests.orders.export_factory import PRODUCTS, make_douyin_export
-
-PG_ADMIN_URL = "postgresql://root@127.0.0.1:5432/postgres"
 
 
 async def _seed(settings: Settings, units_per_lot: int) -> int:
@@ -135,24 +133,10 @@ def bench_sqlite(data: bytes, rows: int) -> dict[str, float]:
         return asyncio.run(_measure(settings, data, rows))
 
 
-async def _pg_admin(statement: str, admin_url: str) -> None:
-    import asyncpg
-
-    url = make_url(admin_url)
-    conn = await asyncpg.connect(
-        user=url.username, password=url.password, host=url.host, port=url.port or 5432, database=url.database
-    )
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
 def bench_postgresql(data: bytes, rows: int, admin_url: str) -> dict[str, float]:
     name = f"shop_import_bench_{os.getpid()}"
-    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"', admin_url))
+    url = pg_fresh(name, admin_url)
     try:
-        url = make_url(normalise_database_url(admin_url)).set(database=name).render_as_string(hide_password=False)
         with tempfile.TemporaryDirectory(prefix="import-bench-") as folder:
             settings = Settings(
                 database_url=url, secret_key="bench", var_dir=Path(folder), argon2_time_cost=1, argon2_memory_kib=1024
@@ -160,7 +144,7 @@ def bench_postgresql(data: bytes, rows: int, admin_url: str) -> dict[str, float]
             migrate(settings)
             return asyncio.run(_measure(settings, data, rows))
     finally:
-        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', admin_url))
+        pg_drop(name, admin_url)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -38,10 +38,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bench.pg import PG_ADMIN_URL, pg_drop, pg_fresh, pg_reachable, pg_url
 from shop.settings import PROJECT_ROOT
 
 NAIVE_DIR = Path(os.environ.get("SHOP_BENCH_NAIVE_DIR") or PROJECT_ROOT.parent / "shared" / "bench")
-PG_ADMIN_URL = os.environ.get("SHOP_BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_DATABASE = "shop_bench"
 PG_NAIVE_DATABASE = "shop_bench_naive"
 
@@ -286,38 +286,6 @@ async def stock_check(database_url: str, product_id: int) -> StockCheck:
     return StockCheck(*(int(value) for value in row))
 
 
-async def _pg_admin(statements: list[str]) -> None:
-    import asyncpg
-
-    url = make_url(PG_ADMIN_URL)
-    conn = await asyncpg.connect(
-        user=url.username, password=url.password, host=url.host, port=url.port or 5432, database=url.database
-    )
-    try:
-        for statement in statements:
-            await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
-def pg_url(database: str, driver: str = "postgresql+asyncpg") -> str:
-    url = make_url(PG_ADMIN_URL).set(drivername=driver, database=database)
-    return url.render_as_string(hide_password=False)
-
-
-def pg_reachable() -> str:
-    """Empty when PostgreSQL answers, else why not."""
-    try:
-        asyncio.run(asyncio.wait_for(_pg_admin(["SELECT 1"]), 10))
-    except Exception as exc:
-        return f"{type(exc).__name__}: {exc}"
-    return ""
-
-
-def pg_fresh(database: str) -> None:
-    asyncio.run(_pg_admin([f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)', f'CREATE DATABASE "{database}"']))
-
-
 def seed(env: dict[str, str], stock: int, sellout: int) -> tuple[str, int, int]:
     output = subprocess.run(
         [sys.executable, "-m", "bench.seed", str(stock), str(sellout)],
@@ -473,7 +441,7 @@ def bench_postgresql(options: Options) -> BackendResult:
                 work,
             )
     finally:
-        asyncio.run(_pg_admin([f'DROP DATABASE IF EXISTS "{PG_NAIVE_DATABASE}" WITH (FORCE)']))
+        pg_drop(PG_NAIVE_DATABASE)
 
 
 # ------------------------------------------------------------------------------------------ report
