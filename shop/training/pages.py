@@ -15,7 +15,7 @@ from shop.markdown import render_markdown
 from shop.streams.models import STATUS_LABELS, StreamStatus
 from shop.timeutil import utcnow
 from shop.training import staff_pages
-from shop.training.display import attendance_options, helpers
+from shop.training.display import helpers
 from shop.training.files import lesson_file_path, lesson_files_dir
 from shop.training.progress import CertificateService, TrainingProgress
 from shop.training.services import ClassService, CourseService
@@ -126,26 +126,9 @@ async def lesson_file(lesson_id: IdPath, actor: Actor, db_session: DbSession, se
 @get("/training/classes/{class_id:int}", guards=[requires_user], name="training_class")
 async def class_page(class_id: IdPath, actor: Actor, db_session: DbSession) -> Template:
     """Staff: the roll to take on the phone. Trainees: when and where, their mark, and the check-in."""
-    classes = ClassService(session=db_session)
-    training_class = await classes.get_for(actor, class_id)
-    now = utcnow()
-    context: dict[str, Any] = {
-        "cls": training_class,
-        "cohort": training_class.cohort,
-        "check_in_open": ClassService.check_in_open(training_class, now),
-        "started": training_class.starts_at <= now,
-        "user": actor,
-        "values": {},
-        "errors": {},
-        **helpers(),
-    }
-    if actor.is_staff:
-        context["roll"] = await classes.roll(training_class)
-        context["statuses"] = attendance_options()
-    else:
-        records = await TrainingProgress(db_session).class_record(training_class.cohort, actor.id)
-        context["my_status"] = next((status for c, status in records if c.id == training_class.id), None)
-    return Template("training/class.html", context=context)
+    training_class = await ClassService(session=db_session).get_for(actor, class_id)
+    context = await staff_pages.class_context(actor, db_session, training_class)
+    return Template("training/class.html", context={"values": {}, "errors": {}, **context})
 
 
 async def _check_in_page(actor: Actor, db_session: DbSession, class_id: int, code: str) -> Template:

@@ -21,7 +21,7 @@ from shop.training.content import STARTER_KEY, import_starter_course
 from shop.training.display import attendance_options, class_length_options, helpers
 from shop.training.files import MAX_LESSON_FILE_BYTES, lesson_files_dir, store_lesson_file
 from shop.training.models import Course, Lesson, TrainingClass
-from shop.training.progress import CertificateService
+from shop.training.progress import CertificateService, TrainingProgress
 from shop.training.rules import CompletionRule
 from shop.training.services import (
     ClassService,
@@ -469,21 +469,24 @@ async def cohort_remove_trainee(
 # --- classes ------------------------------------------------------------------------------------------------
 
 
+def _class_fields(form: Any) -> dict[str, Any]:
+    """The class form's topic, place and times (raises InvalidInput for a time that does not read)."""
+    starts, ends = _class_times(form)
+    return {
+        "topic": str(form.get("topic") or ""),
+        "place": str(form.get("place") or ""),
+        "starts_at": starts,
+        "ends_at": ends,
+    }
+
+
 @post("/training/cohorts/{cohort_id:int}/classes", guards=[requires_staff])
 async def class_create(
     cohort_id: IdPath, request: Request[Any, Any, Any], actor: Actor, db_session: DbSession
 ) -> Template | Redirect:
     form = await read_form(request)
     try:
-        starts, ends = _class_times(form)
-        training_class = await ClassService(session=db_session).schedule_class(
-            actor,
-            cohort_id,
-            topic=str(form.get("topic") or ""),
-            place=str(form.get("place") or ""),
-            starts_at=starts,
-            ends_at=ends,
-        )
+        training_class = await ClassService(session=db_session).schedule_class(actor, cohort_id, **_class_fields(form))
     except DomainError as exc:
         return await _cohort_form_error(exc, actor, db_session, cohort_id, form)
     notify(
@@ -528,15 +531,7 @@ async def class_update(
     classes = ClassService(session=db_session)
     training_class = await classes.get_for(actor, class_id)
     try:
-        starts, ends = _class_times(form)
-        await classes.update_class(
-            actor,
-            class_id,
-            topic=str(form.get("topic") or ""),
-            place=str(form.get("place") or ""),
-            starts_at=starts,
-            ends_at=ends,
-        )
+        await classes.update_class(actor, class_id, **_class_fields(form))
     except DomainError as exc:
         return form_error(
             "training/class_form.html", exc, db_session, form=form, **_class_form_context(actor, training_class)
@@ -554,6 +549,29 @@ async def class_cancel(
     return Redirect(f"/training/cohorts/{training_class.cohort_id}", status_code=303)
 
 
+async def class_context(
+    actor: Actor, db_session: DbSession, training_class: TrainingClass, *, roll: list[Any] | None = None
+) -> dict[str, Any]:
+    """The class page around its form: for staff the roll (``roll`` when already read), for a trainee their
+    own mark."""
+    now = utcnow()
+    context: dict[str, Any] = {
+        "cls": training_class,
+        "cohort": training_class.cohort,
+        "check_in_open": ClassService.check_in_open(training_class, now),
+        "started": as_utc(training_class.starts_at) <= now,
+        "user": actor,
+        **helpers(),
+    }
+    if actor.is_staff:
+        context["roll"] = roll if roll is not None else await ClassService(session=db_session).roll(training_class)
+        context["statuses"] = attendance_options()
+    else:
+        records = await TrainingProgress(db_session).class_record(training_class.cohort, actor.id)
+        context["my_status"] = next((status for c, status in records if c.id == training_class.id), None)
+    return context
+
+
 @post("/training/classes/{class_id:int}/attendance", guards=[requires_staff])
 async def class_attendance(
     class_id: IdPath, request: Request[Any, Any, Any], actor: Actor, db_session: DbSession
@@ -562,8 +580,9 @@ async def class_attendance(
     form = await read_form(request)
     classes = ClassService(session=db_session)
     training_class = await classes.get_for(actor, class_id)
+    roll = await classes.roll(training_class)
     marks = {}
-    for enrollment, _mark in await classes.roll(training_class):
+    for enrollment, _mark in roll:
         status = str(form.get(f"s-{enrollment.user_id}") or "")
         if status:
             marks[enrollment.user_id] = status
@@ -572,20 +591,8 @@ async def class_attendance(
             raise InvalidInput("marks", N_("Choose present, late, excused or absent for at least one trainee."))
         recorded = await classes.record_attendance(actor, class_id, marks)
     except DomainError as exc:
-        return form_error(
-            "training/class.html",
-            exc,
-            db_session,
-            form={},
-            cls=training_class,
-            cohort=training_class.cohort,
-            check_in_open=ClassService.check_in_open(training_class, utcnow()),
-            started=as_utc(training_class.starts_at) <= utcnow(),
-            roll=await classes.roll(training_class),
-            statuses=attendance_options(),
-            user=actor,
-            **helpers(),
-        )
+        context = await class_context(actor, db_session, training_class, roll=roll)
+        return form_error("training/class.html", exc, db_session, form={}, **context)
     counts = {
         status: sum(1 for m in recorded if m.status == status) for status in ("present", "late", "excused", "absent")
     }
