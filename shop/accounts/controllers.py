@@ -75,7 +75,9 @@ class UserController(Controller):
     async def create_user(
         self, data: JSONBody[UserIn], users: NamedDependency[UserService], actor: Actor, hasher: Hasher
     ) -> UserOut:
-        """Create a staff account (admin), or a trainee of the secretary's own village."""
+        """Create a staff account (admin): a secretary or trainee names ``village_id``, a township officer
+        ``township`` and ``county``, a county supervisor ``county``; a secretary creates trainees of their own
+        village."""
         user = await users.create_user(
             actor,
             hasher,
@@ -85,6 +87,8 @@ class UserController(Controller):
             village_id=data.village_id,
             display_name=data.display_name,
             phone=data.phone,
+            township=data.township,
+            county=data.county,
         )
         return UserOut.of(user)
 
@@ -94,9 +98,9 @@ class UserController(Controller):
         users: NamedDependency[UserService],
         actor: Actor,
         paging: PageParams,
-        role: Annotated[str | None, Parameter(description="admin, secretary or trainee")] = None,
+        role: Annotated[str | None, Parameter(description="admin, secretary, trainee, township or county")] = None,
     ) -> Page[UserOut]:
-        """Users the caller may see: all (admin), their village's (secretary), themselves (trainee)."""
+        """Users the caller may see: all (admin), their village's (secretary), themselves (anyone else)."""
         rows, total = await users.list_for(actor, paging, role=role)
         return Page([UserOut.of(u) for u in rows], total, paging.limit, paging.offset)
 
