@@ -52,7 +52,14 @@ class UserOut(msgspec.Struct):
     @classmethod
     def of(cls, user: User) -> UserOut:
         return cls(
-            user.id, user.username, user.display_name, user.role, user.village_id, user.active, user.township, user.county
+            user.id,
+            user.username,
+            user.display_name,
+            user.role,
+            user.village_id,
+            user.active,
+            township=user.township,
+            county=user.county,
         )
 
 
