@@ -16,6 +16,7 @@ from litestar.static_files import create_static_files_router
 from shop.accounts import controllers as accounts_api
 from shop.accounts import pages as accounts_pages
 from shop.accounts.secrets import SecretHasher
+from shop.cases import controllers as cases_api
 from shop.catalogue import controllers as catalogue_api
 from shop.catalogue import pages as catalogue_pages
 from shop.db import create_alchemy_config
@@ -69,6 +70,7 @@ API_CONTROLLERS = [
     training_api.CohortController,
     training_api.ClassController,
     training_api.MyProgressController,
+    cases_api.CaseController,
 ]
 PAGE_ROUTES = [
     *accounts_pages.ROUTES,

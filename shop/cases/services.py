@@ -196,6 +196,29 @@ async def events_of(session: AsyncSession, case_id: int) -> list[CaseEvent]:
     return list(rows.scalars())
 
 
+async def logs_of(session: AsyncSession, case_ids: Sequence[int]) -> dict[int, list[CaseEvent]]:
+    """The events of many cases in one query (case id → its events, oldest first)."""
+    logs: dict[int, list[CaseEvent]] = {case_id: [] for case_id in case_ids}
+    if case_ids:
+        rows = await session.execute(
+            select(CaseEvent).where(CaseEvent.case_id.in_(case_ids)).order_by(CaseEvent.case_id, CaseEvent.id)
+        )
+        for event in rows.scalars():
+            logs[event.case_id].append(event)
+    return logs
+
+
+async def photo_ids_of(session: AsyncSession, case_ids: Sequence[int]) -> dict[int, list[int]]:
+    ids: dict[int, list[int]] = {case_id: [] for case_id in case_ids}
+    if case_ids:
+        rows = await session.execute(
+            select(CasePhoto.case_id, CasePhoto.id).where(CasePhoto.case_id.in_(case_ids)).order_by(CasePhoto.id)
+        )
+        for case_id, photo_id in rows.all():
+            ids[case_id].append(photo_id)
+    return ids
+
+
 async def photos_of(session: AsyncSession, case_id: int) -> list[CasePhoto]:
     rows = await session.execute(select(CasePhoto).where(CasePhoto.case_id == case_id).order_by(CasePhoto.id))
     return list(rows.scalars())
@@ -473,6 +496,7 @@ def _mark_responded(case: Case, now: datetime) -> None:
         case.responded_at = now
     if case.first_responded_at is None:
         case.first_responded_at = now
+    if case.responded_in_time is None:
         case.responded_in_time = as_utc(now) <= as_utc(case.respond_by)
 
 
@@ -772,6 +796,8 @@ async def escalate_overdue(session: AsyncSession, now: datetime) -> int:
     for case in overdue.scalars():
         missed = "response" if case.responded_at is None and as_utc(case.respond_by) <= as_utc(now) else "resolution"
         before = clock_view(case)
+        if case.first_responded_at is None:
+            case.responded_in_time = False  # whoever answers first now, the first deadline was missed
         case.level = Level(case.level).up().value
         _start_clocks(case, now)
         await record_event(
