@@ -17,6 +17,7 @@ from shop.accounts import controllers as accounts_api
 from shop.accounts import pages as accounts_pages
 from shop.accounts.secrets import SecretHasher
 from shop.cases import controllers as cases_api
+from shop.cases import pages as cases_pages
 from shop.catalogue import controllers as catalogue_api
 from shop.catalogue import pages as catalogue_pages
 from shop.db import create_alchemy_config
@@ -82,6 +83,7 @@ PAGE_ROUTES = [
     *ledger_pages.ROUTES,
     *order_import_pages.ROUTES,
     *training_pages.ROUTES,
+    *cases_pages.ROUTES,
     *desk.ROUTES,
 ]
 connect_domains()

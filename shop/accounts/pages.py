@@ -25,6 +25,10 @@ def home_for(principal: Principal) -> str:
         return "/admin/villages"
     if principal.is_secretary:
         return "/village"
+    if principal.role == "township":
+        return "/township"
+    if principal.role == "county":
+        return "/county"
     return "/training"
 
 

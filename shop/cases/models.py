@@ -132,6 +132,9 @@ class Case(BigIntAuditBase):
     solved: Mapped[bool | None] = mapped_column(default=None)
     satisfaction: Mapped[str | None] = mapped_column(String(12), default=None)
     rated_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    # The latest complete rating, kept when a bad one reopens the case (the public 解决率 and 满意率).
+    last_solved: Mapped[bool | None] = mapped_column(default=None)
+    last_satisfaction: Mapped[str | None] = mapped_column(String(12), default=None)
     closed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     # Closed without a rating 7 days after the answer (未评价: never counted as satisfied).
     closed_unrated: Mapped[bool] = mapped_column(default=False)

@@ -133,6 +133,41 @@ class CorrectionOut(msgspec.Struct):
         )
 
 
+class CaseMonthOut(msgspec.Struct):
+    """Counts only, for the public board: no text, no household, no name. Rates are whole percentages, or
+    null when there is nothing to divide by."""
+
+    month: str
+    received: int
+    responded_in_time: int
+    resolved: int
+    rated: int
+    satisfied: int
+    response_rate: int | None
+    resolve_rate: int | None
+    satisfied_rate: int | None
+    rated_rate: int | None
+    median_days_to_respond: float | None
+    median_days_to_resolve: float | None
+
+    @classmethod
+    def of(cls, f: Any) -> CaseMonthOut:
+        return cls(
+            f.label,
+            f.received,
+            f.responded_in_time,
+            f.resolved,
+            f.rated,
+            f.satisfied,
+            f.response_rate,
+            f.resolve_rate,
+            f.satisfied_rate,
+            f.rated_rate,
+            f.median_days_to_respond,
+            f.median_days_to_resolve,
+        )
+
+
 class CaseOut(msgspec.Struct):
     id: int
     status: str

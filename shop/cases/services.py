@@ -42,7 +42,7 @@ from shop.ledger.models import AccountKind, LedgerEntry, LedgerTransaction, Payo
 from shop.media import StoredPhoto
 from shop.orders.models import OrderLine
 from shop.paging import Paging
-from shop.timeutil import as_utc, utcnow
+from shop.timeutil import as_utc, to_local, utcnow
 from shop.villages.models import Village
 from shop.villages.services import clean_text
 from shop.workdays import deadline_after, shift_deadline
@@ -342,6 +342,7 @@ async def subject_of(
             "amount_fen": int(share[0]),
             "unit_price_fen": line.unit_price_fen,
             "posted_at": _iso(transaction.posted_at),
+            "day": to_local(transaction.posted_at).strftime("%Y-%m-%d"),
         }
         return Subject(f"entry:{entry.id}", recorded, ledger_entry_id=entry.id, order_line_id=line.id)
     if payout_id is not None:
@@ -356,6 +357,7 @@ async def subject_of(
             "method": payout.method,
             "reference": payout.reference,
             "paid_at": _iso(payout.paid_at),
+            "day": to_local(payout.paid_at).strftime("%Y-%m-%d"),
         }
         return Subject(f"payout:{payout.id}", recorded, payout_id=payout.id)
     return Subject(None, {})
@@ -694,6 +696,7 @@ async def rate_case(
 
 
 async def _settle_rating(session: AsyncSession, case: Case, actor: Principal | None, moment: datetime) -> None:
+    case.last_solved, case.last_satisfaction = case.solved, case.satisfaction
     good = bool(case.solved) and case.satisfaction != Satisfaction.DISSATISFIED.value
     if good:
         if case.status != CaseStatus.CLOSED.value or case.closed_unrated:

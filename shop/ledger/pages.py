@@ -14,6 +14,8 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 
 from shop import i18n
+from shop.cases import counts as case_counts
+from shop.cases.marks import household_marks
 from shop.errors import N_, DomainError, InvalidInput, Label
 from shop.ledger.models import ACCOUNT_LABELS, METHOD_LABELS, LedgerEntry, LedgerTransaction, PayoutMethod
 from shop.ledger.policy import CHANNELS, policy_at, policy_history, set_policy
@@ -85,9 +87,13 @@ async def household_home(request: Request[Any, Any, Any], actor: Actor, db_sessi
         label_latest=True,
     )
     months = [label for label, _ in result.monthly][::-1]
+    marks = await household_marks(
+        db_session, actor.id, [s.transaction_id for s in result.sales], [p.id for p in result.payouts]
+    )
     return Template(
         "ledger/household_home.html",
         context={
+            "marks": marks,
             "earnings": result,
             "household": result.household,
             "village": village,
@@ -428,7 +434,14 @@ async def transparency_page(
     village, rows = await transparency(db_session, village_id, months)
     return Template(
         "ledger/transparency.html",
-        context={"village": village, "rows": rows, "today": local_today(), "month_label": month_label, "user": None},
+        context={
+            "village": village,
+            "rows": rows,
+            "cases": await case_counts.monthly(db_session, [village.id], months),
+            "today": local_today(),
+            "month_label": month_label,
+            "user": None,
+        },
     )
 
 

@@ -60,6 +60,9 @@ class SaleRow:
     amount_fen: int
     stream: str | None
     order_id: int | None
+    # Which posting and which of the household's entries (a villager's question about a sale names it).
+    transaction_id: int = 0
+    entry_id: int = 0
 
 
 @dataclass
@@ -179,6 +182,7 @@ async def sale_rows(
     stmt = (
         select(
             LedgerEntry.transaction_id,
+            LedgerEntry.id,
             LedgerEntry.posted_at,
             LedgerTransaction.kind,
             Product.name,
@@ -202,12 +206,14 @@ async def sale_rows(
     # A sale that settles a debt has two entries (balance and recovery): fetch enough rows, show one per sale.
     rows = await session.execute(stmt.limit(limit * 2))
     out: dict[int, SaleRow] = {}
-    for transaction_id, posted_at, kind, product, units, amount, stream, order_id in rows.all():
+    for transaction_id, entry_id, posted_at, kind, product, units, amount, stream, order_id in rows.all():
         if transaction_id in out:
             out[transaction_id].units += units
             out[transaction_id].amount_fen += int(amount)
         elif len(out) < limit:
-            out[transaction_id] = SaleRow(posted_at, kind, product, units, int(amount), stream, order_id)
+            out[transaction_id] = SaleRow(
+                posted_at, kind, product, units, int(amount), stream, order_id, transaction_id, entry_id
+            )
     return list(out.values())
 
 

@@ -196,3 +196,15 @@ async def requires_user(connection: ASGIConnection, _: BaseRouteHandler) -> None
 async def requires_household(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     if _principal(connection).kind != "household":
         raise PermissionDeniedException("households only")
+
+
+async def requires_handler(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """Those who answer villagers' cases: the village secretary, the township officer, the county supervisor
+    and the admin."""
+    if _principal(connection).role not in ("secretary", "township", "county", "admin"):
+        raise PermissionDeniedException("case handlers only")
+
+
+async def requires_officer(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    if _principal(connection).role not in ("township", "county", "admin"):
+        raise PermissionDeniedException("township, county and admin only")

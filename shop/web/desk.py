@@ -12,6 +12,7 @@ from litestar import get
 from litestar.response import Redirect, Template
 from sqlalchemy import func, select
 
+from shop.cases.models import Case, CaseStatus
 from shop.ledger.models import HouseholdBalance
 from shop.orders.importing import count_held_orders
 from shop.orders.models import Order, OrderStatus
@@ -65,7 +66,15 @@ async def desk_figures(db_session: DbSession, village_id: int) -> dict[str, Any]
             .limit(1)
         )
     ).scalar_one_or_none()
+    open_cases = (
+        await db_session.execute(
+            select(func.count())
+            .select_from(Case)
+            .where(Case.village_id == village_id, Case.status == CaseStatus.OPEN.value)
+        )
+    ).scalar_one()
     return {
+        "open_cases": open_cases,
         "orders_today": today[0],
         "takings_today": today[1],
         "to_ship": by_status.get(OrderStatus.PLACED.value, 0) + by_status.get(OrderStatus.PAID.value, 0),

@@ -52,6 +52,8 @@ def upgrade() -> None:
     sa.Column('solved', sa.Boolean(), nullable=True),
     sa.Column('satisfaction', sa.String(length=12), nullable=True),
     sa.Column('rated_at', sa.DateTimeUTC(timezone=True), nullable=True),
+    sa.Column('last_solved', sa.Boolean(), nullable=True),
+    sa.Column('last_satisfaction', sa.String(length=12), nullable=True),
     sa.Column('closed_at', sa.DateTimeUTC(timezone=True), nullable=True),
     sa.Column('closed_unrated', sa.Boolean(), nullable=False),
     sa.Column('close_reason', sa.Text(), nullable=False),
