@@ -2,8 +2,8 @@
 services at the times they would have happened: a fresh one nobody answered yet, one waiting for the
 villager's scale slip, a weigh-in corrected (the lot's sales split again) and rated satisfied, a payment
 that never arrived (reversed and paid again) waiting for a rating, one lifted to the township after the
-village let its deadline pass, one the villager rated badly twice (now at the county), and one closed
-without a rating. The township officer and the county supervisor who answer them are demo logins too.
+village let its deadline pass, one the villager rated badly twice (now at the county), and one answered
+long ago and never rated (未评价). The township officer and the county supervisor who answer them are demo logins too.
 """
 
 from __future__ import annotations
@@ -190,7 +190,7 @@ async def seed_cases_demo(
         session, officers["county"], case.id, "县里收到了，下周到村里开个说明会，请您参加。", now=ago(6)
     )
 
-    # Answered long ago and never rated: 未评价.
+    # Answered long ago and never rated: 未评价 (still answered: it closes only when the villager is satisfied).
     wang = await _household(session, "CJD-001")
     case = await services.raise_case(
         session, wang, topic="other", text="下一场直播什么时候？我家还有小米。", now=ago(20)
@@ -198,7 +198,7 @@ async def seed_cases_demo(
     await services.resolve_case(
         session, secretary, case.id, "upheld", "下周六晚上有一场，小米可以先送到村委会。", now=ago(19)
     )
-    await services.close_unrated(session, ago(11))
+    await services.mark_unrated(session, ago(11))
 
     # Just raised this morning: waiting for the village's first answer.
     zhao = await _household(session, "CJD-005")

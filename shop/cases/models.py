@@ -136,8 +136,9 @@ class Case(BigIntAuditBase):
     last_solved: Mapped[bool | None] = mapped_column(default=None)
     last_satisfaction: Mapped[str | None] = mapped_column(String(12), default=None)
     closed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
-    # Closed without a rating 7 days after the answer (未评价: never counted as satisfied).
-    closed_unrated: Mapped[bool] = mapped_column(default=False)
+    # The 7 days to rate an answer passed without a rating: 未评价, never counted as satisfied. The case
+    # stays answered (it closes only when the villager is satisfied) and the villager may still rate it.
+    unrated: Mapped[bool] = mapped_column(default=False)
     # A county close: its written reason (counted as not satisfied).
     close_reason: Mapped[str] = mapped_column(Text, default="")
     reopen_count: Mapped[int] = mapped_column(default=0)
@@ -196,7 +197,7 @@ class EventKind(enum.StrEnum):
     RATED = "rated"
     RATING_CHANGED = "rating_changed"
     CLOSED = "closed"  # the villager is satisfied
-    CLOSED_UNRATED = "closed_unrated"
+    UNRATED = "unrated"  # 7 days passed without a rating
     CLOSED_BY_COUNTY = "closed_by_county"
     REOPENED = "reopened"
     ESCALATED = "escalated"

@@ -191,7 +191,7 @@ class CaseOut(msgspec.Struct):
     outcome: str | None
     rating: RatingOut | None
     closed_at: datetime | None
-    closed_unrated: bool
+    unrated: bool
     close_reason: str
     previous_case_id: int | None
     replies: list[ReplyOut]
@@ -229,7 +229,7 @@ class CaseOut(msgspec.Struct):
             outcome=case.outcome,
             rating=rating,
             closed_at=case.closed_at,
-            closed_unrated=case.closed_unrated,
+            unrated=case.unrated,
             close_reason=case.close_reason,
             previous_case_id=case.previous_case_id,
             replies=[ReplyOut.of(e) for e in events if e.kind in REPLY_KINDS],

@@ -699,11 +699,11 @@ async def _settle_rating(session: AsyncSession, case: Case, actor: Principal | N
     case.last_solved, case.last_satisfaction = case.solved, case.satisfaction
     good = bool(case.solved) and case.satisfaction != Satisfaction.DISSATISFIED.value
     if good:
-        if case.status != CaseStatus.CLOSED.value or case.closed_unrated:
+        case.unrated = False
+        if case.status != CaseStatus.CLOSED.value:
             before = clock_view(case)
             case.status = CaseStatus.CLOSED.value
             case.closed_at = moment
-            case.closed_unrated = False
             await record_event(session, case, EventKind.CLOSED, actor, moment, before=before, after=clock_view(case))
             await notices.plan_deadline_reminders(session, case, moment)
         return
@@ -733,7 +733,7 @@ async def _reopen_up(session: AsyncSession, case: Case, actor: Principal | None,
     case.status = CaseStatus.OPEN.value
     case.answered_at = None
     case.closed_at = None
-    case.closed_unrated = False
+    case.unrated = False
     case.outcome = None
     case.paused_since = None
     case.reopen_count += 1
@@ -812,25 +812,27 @@ async def escalate_overdue(session: AsyncSession, now: datetime) -> int:
     return lifted
 
 
-async def close_unrated(session: AsyncSession, now: datetime) -> int:
-    """Answers the villager did not rate within 7 days: closed as 未评价 (never counted as satisfied). A
-    half-given rating that already says no (否, or 不满意) reopens the case instead."""
+async def mark_unrated(session: AsyncSession, now: datetime) -> int:
+    """Answers the villager did not rate within 7 days become 未评价 (never counted as satisfied); the case
+    stays answered, closed only when the villager is satisfied. A half-given rating that already says no
+    (否, or 不满意) reopens the case one level up instead."""
     due = await session.execute(
         select(Case)
-        .where(Case.status == CaseStatus.ANSWERED.value, Case.answered_at <= now - RATING_WINDOW)
+        .where(
+            Case.status == CaseStatus.ANSWERED.value,
+            Case.unrated.is_(False),
+            Case.answered_at <= now - RATING_WINDOW,
+        )
         .order_by(Case.id)
         .limit(500)
         .with_for_update(skip_locked=True)
     )
-    closed = 0
+    marked = 0
     for case in due.scalars():
         if case.solved is False or case.satisfaction == Satisfaction.DISSATISFIED.value:
             await _reopen_up(session, case, None, now)
             continue
-        before = clock_view(case)
-        case.status = CaseStatus.CLOSED.value
-        case.closed_at = now
-        case.closed_unrated = True
-        await record_event(session, case, EventKind.CLOSED_UNRATED, None, now, before=before, after=clock_view(case))
-        closed += 1
-    return closed
+        case.unrated = True
+        await record_event(session, case, EventKind.UNRATED, None, now, after=clock_view(case))
+        marked += 1
+    return marked

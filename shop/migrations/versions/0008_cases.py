@@ -55,7 +55,7 @@ def upgrade() -> None:
     sa.Column('last_solved', sa.Boolean(), nullable=True),
     sa.Column('last_satisfaction', sa.String(length=12), nullable=True),
     sa.Column('closed_at', sa.DateTimeUTC(timezone=True), nullable=True),
-    sa.Column('closed_unrated', sa.Boolean(), nullable=False),
+    sa.Column('unrated', sa.Boolean(), nullable=False),
     sa.Column('close_reason', sa.Text(), nullable=False),
     sa.Column('reopen_count', sa.Integer(), nullable=False),
     sa.Column('previous_case_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
