@@ -1,0 +1,475 @@
+"""Reading the ledger: a household's earnings (pending, credited, paid out, each sale, the 12-month chart),
+monthly statements, the village transparency board (阳光三务) and the audit trail.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import case, func, literal_column, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shop.accounts.models import Role, User
+from shop.accounts.principal import Principal
+from shop.catalogue.models import Contribution, Product
+from shop.errors import N_, InvalidInput, Label, NotFound
+from shop.ledger.models import (
+    METHOD_LABELS,
+    AccountKind,
+    FeePolicy,
+    HouseholdBalance,
+    HouseholdMonth,
+    LedgerEntry,
+    LedgerTransaction,
+    Payout,
+    TransactionKind,
+)
+from shop.ledger.policy import policy_at
+from shop.ledger.posting import household_weights_of, split_under
+from shop.orders.models import STATUS_LABELS, Allocation, Order, OrderLine, OrderStatus, StatusChange
+from shop.streams.models import Stream
+from shop.timeutil import local_day_bounds, to_local, utcnow
+from shop.villages.models import Household, Village
+
+OPEN = (OrderStatus.PLACED.value, OrderStatus.PAID.value, OrderStatus.SHIPPED.value)
+HOUSEHOLD_KINDS = (AccountKind.HOUSEHOLD.value, AccountKind.RECOVERY.value)
+
+
+def month_of(session: AsyncSession, column: Any) -> Any:
+    """The Beijing calendar month of a UTC timestamp column, as 'YYYY-MM', in SQL."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("Asia/Shanghai", column), "YYYY-MM")
+    return func.strftime("%Y-%m", column, literal_column("'+8 hours'"))
+
+
+@dataclass
+class SaleRow:
+    posted_at: datetime
+    kind: str
+    product: str
+    units: int
+    amount_fen: int
+    stream: str | None
+    order_id: int | None
+
+
+@dataclass
+class Earnings:
+    household: Household
+    pending_fen: int
+    credited_fen: int
+    paid_out_fen: int
+    balance_fen: int
+    owed_fen: int
+    sales: list[SaleRow] = field(default_factory=list)
+    payouts: list[Payout] = field(default_factory=list)
+    monthly: list[tuple[str, int]] = field(default_factory=list)
+    village: Village | None = None
+
+
+async def reachable_household(session: AsyncSession, actor: Principal, household_id: int) -> Household:
+    """A villager reaches only their own household, staff their village's; anything else is 404."""
+    return _reachable(actor, await session.get(Household, household_id))
+
+
+async def _household_for_page(
+    session: AsyncSession, actor: Principal, household_id: int
+) -> tuple[Household, HouseholdBalance | None, Village]:
+    """``reachable_household`` with its balance row and its village, in one statement (members by selectin)."""
+    found = (
+        await session.execute(
+            select(Household, HouseholdBalance, Village)
+            .join(Village, Village.id == Household.village_id)
+            .outerjoin(HouseholdBalance, HouseholdBalance.household_id == Household.id)
+            .where(Household.id == household_id)
+        )
+    ).first()
+    household = _reachable(actor, found[0] if found else None)
+    return household, found[1], found[2]
+
+
+def _reachable(actor: Principal, household: Household | None) -> Household:
+    if household is None:
+        raise NotFound()
+    if actor.kind == "household":
+        if actor.id != household.id:
+            raise NotFound()
+    elif not actor.is_staff or not actor.can_reach_village(household.village_id):
+        raise NotFound()
+    return household
+
+
+async def pending_fen(session: AsyncSession, household_id: int, now: datetime, village_id: int | None = None) -> int:
+    """What the household would get from orders not completed yet, under today's policy (预计收入).
+
+    Starts from the village's open orders (few, and indexed by status), keeps the lines that took units
+    from the household's lots, and weighs them all in two queries."""
+    if village_id is None:
+        village_id = (await session.execute(select(Household.village_id).where(Household.id == household_id))).scalar()
+    if village_id is None:
+        return 0
+    theirs = (
+        select(Allocation.id)
+        .join(Contribution, Contribution.lot_id == Allocation.lot_id)
+        .where(Allocation.line_id == OrderLine.id, Contribution.household_id == household_id)
+    )
+    lines = (
+        await session.execute(
+            select(OrderLine.id, OrderLine.quantity, OrderLine.unit_price_fen, Order.source)
+            .join(Order, Order.id == OrderLine.order_id)
+            .where(Order.village_id == village_id, Order.status.in_(OPEN), theirs.exists())
+        )
+    ).all()
+    if not lines:
+        return 0
+    terms = await policy_at(session, village_id, now)
+    weights = await household_weights_of(session, [line_id for line_id, _, _, _ in lines])
+    total = 0
+    for line_id, quantity, unit_price_fen, source in lines:
+        line_weights = weights.get(line_id, {})
+        if household_id not in line_weights:
+            continue
+        split = split_under(terms, source, quantity * unit_price_fen, quantity, line_weights)
+        total += next(s.amount_fen for s in split.shares if s.household_id == household_id)
+    return total
+
+
+async def monthly_credits(
+    session: AsyncSession, household_id: int, now: datetime, months: int = 12
+) -> list[tuple[str, int]]:
+    local = to_local(now)
+    first = date(local.year, local.month, 1)
+    labels = []
+    year, month = first.year, first.month
+    for _ in range(months):
+        labels.append(f"{year:04d}-{month:02d}")
+        month -= 1
+        if month == 0:
+            year, month = year - 1, 12
+    labels.reverse()
+    rows = await session.execute(
+        select(HouseholdMonth.month, HouseholdMonth.credited_fen).where(
+            HouseholdMonth.household_id == household_id, HouseholdMonth.month >= labels[0]
+        )
+    )
+    totals = dict(rows.all())
+    return [(label, int(totals.get(label, 0) or 0)) for label in labels]
+
+
+async def sale_rows(
+    session: AsyncSession,
+    household_id: int,
+    *,
+    limit: int = 30,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[SaleRow]:
+    """Each sale (and refund) of the household's goods, newest first: date, product, its units, its amount,
+    the stream. Walks the household's entries newest first through their index and stops at ``limit``
+    (a household with years of sales costs the same as a new one)."""
+    stmt = (
+        select(
+            LedgerEntry.transaction_id,
+            LedgerEntry.posted_at,
+            LedgerTransaction.kind,
+            Product.name,
+            LedgerEntry.units,
+            LedgerEntry.amount_fen,
+            Stream.title,
+            LedgerTransaction.order_id,
+        )
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .join(OrderLine, OrderLine.id == LedgerTransaction.order_line_id)
+        .join(Product, Product.id == OrderLine.product_id)
+        .join(Order, Order.id == OrderLine.order_id)
+        .outerjoin(Stream, Stream.id == Order.stream_id)
+        .where(LedgerEntry.household_id == household_id, LedgerEntry.account_kind.in_(HOUSEHOLD_KINDS))
+        .order_by(LedgerEntry.posted_at.desc(), LedgerEntry.id.desc())
+    )
+    if since is not None:
+        stmt = stmt.where(LedgerEntry.posted_at >= since)
+    if until is not None:
+        stmt = stmt.where(LedgerEntry.posted_at < until)
+    # A sale that settles a debt has two entries (balance and recovery): fetch enough rows, show one per sale.
+    rows = await session.execute(stmt.limit(limit * 2))
+    out: dict[int, SaleRow] = {}
+    for transaction_id, posted_at, kind, product, units, amount, stream, order_id in rows.all():
+        if transaction_id in out:
+            out[transaction_id].units += units
+            out[transaction_id].amount_fen += int(amount)
+        elif len(out) < limit:
+            out[transaction_id] = SaleRow(posted_at, kind, product, units, int(amount), stream, order_id)
+    return list(out.values())
+
+
+async def earnings(
+    session: AsyncSession, actor: Principal, household_id: int, *, now: datetime | None = None, limit: int = 30
+) -> Earnings:
+    moment = now or utcnow()
+    household, balance, village = await _household_for_page(session, actor, household_id)
+    payouts = list(
+        (
+            await session.execute(
+                select(Payout).where(Payout.household_id == household_id).order_by(Payout.paid_at.desc()).limit(limit)
+            )
+        ).scalars()
+    )
+    return Earnings(
+        household=household,
+        pending_fen=await pending_fen(session, household_id, moment, household.village_id),
+        credited_fen=balance.credited_fen if balance else 0,
+        paid_out_fen=balance.paid_out_fen if balance else 0,
+        balance_fen=balance.balance_fen if balance else 0,
+        owed_fen=balance.owed_fen if balance else 0,
+        sales=await sale_rows(session, household_id, limit=limit),
+        payouts=payouts,
+        monthly=await monthly_credits(session, household_id, moment),
+        village=village,
+    )
+
+
+@dataclass
+class Statement:
+    household: Household
+    month: str
+    opening_fen: int
+    closing_fen: int
+    credited_fen: int
+    paid_out_fen: int
+    sales: list[SaleRow]
+    payouts: list[Payout]
+    village: Village | None = None
+
+
+async def statement(session: AsyncSession, actor: Principal, household_id: int, month: str) -> Statement:
+    """One month of a household's account, with its opening and closing balance, to print."""
+    try:
+        first = date(int(month[:4]), int(month[5:7]), 1)
+    except (ValueError, IndexError) as exc:
+        raise InvalidInput("month", N_("The month must look like 2026-11.")) from exc
+    household, _balance, village = await _household_for_page(session, actor, household_id)
+    since, _ = local_day_bounds(first)
+    following = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+    until, _ = local_day_bounds(following)
+    sales = await sale_rows(session, household_id, limit=1000, since=since, until=until)
+    payouts = list(
+        (
+            await session.execute(
+                select(Payout)
+                .where(Payout.household_id == household_id, Payout.paid_at >= since, Payout.paid_at < until)
+                .order_by(Payout.paid_at)
+            )
+        ).scalars()
+    )
+    # The balance when the month opened and when it closed, in one pass over the entries before its end.
+    opening, closing = (
+        await session.execute(
+            select(
+                func.coalesce(func.sum(case((LedgerEntry.posted_at < since, LedgerEntry.amount_fen), else_=0)), 0),
+                func.coalesce(func.sum(LedgerEntry.amount_fen), 0),
+            ).where(
+                LedgerEntry.household_id == household_id,
+                LedgerEntry.account_kind == AccountKind.HOUSEHOLD.value,
+                LedgerEntry.posted_at < until,
+            )
+        )
+    ).one()
+    opening, closing = int(opening), int(closing)
+    paid = sum(p.amount_fen for p in payouts)
+    return Statement(
+        household,
+        first.strftime("%Y-%m"),
+        opening,
+        closing,
+        closing - opening + paid,
+        paid,
+        list(reversed(sales)),
+        payouts,
+        village,
+    )
+
+
+@dataclass
+class MonthRow:
+    month: str
+    collective_fen: int = 0
+    credited_fen: int = 0
+    paid_fen: int = 0
+    households: int = 0
+    named: list[tuple[str, int]] = field(default_factory=list)
+
+
+async def transparency(session: AsyncSession, village_id: int, months: int = 12) -> tuple[Village, list[MonthRow]]:
+    """阳光三务: per month, the collective's income, what households were credited and paid, and how
+    many households benefited. Households are named only when the village chose to."""
+    village = await session.get(Village, village_id)
+    if village is None:
+        raise NotFound()
+    month = month_of(session, LedgerEntry.posted_at)
+    rows = await session.execute(
+        select(month, LedgerEntry.account_kind, LedgerTransaction.kind, func.sum(LedgerEntry.amount_fen))
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .where(LedgerEntry.village_id == village_id)
+        .group_by(month, LedgerEntry.account_kind, LedgerTransaction.kind)
+    )
+    table: dict[str, MonthRow] = {}
+    for label, account, kind, amount in rows.all():
+        row = table.setdefault(label, MonthRow(label))
+        amount = int(amount or 0)
+        if account == AccountKind.COLLECTIVE.value:
+            row.collective_fen += amount
+        elif account in HOUSEHOLD_KINDS and kind != TransactionKind.PAYOUT.value:
+            row.credited_fen += amount
+        elif account == AccountKind.PAYOUTS.value:
+            row.paid_fen += amount
+    benefited = await session.execute(
+        select(month, LedgerEntry.household_id, func.sum(LedgerEntry.amount_fen))
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .where(
+            LedgerEntry.village_id == village_id,
+            LedgerEntry.account_kind.in_(HOUSEHOLD_KINDS),
+            LedgerTransaction.kind != TransactionKind.PAYOUT.value,
+        )
+        .group_by(month, LedgerEntry.household_id)
+    )
+    per_household: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for label, household_id, amount in benefited.all():
+        if (amount or 0) > 0:
+            table.setdefault(label, MonthRow(label)).households += 1
+            per_household[label].append((household_id, int(amount)))
+    if village.show_household_names and per_household:
+        ids = {h for values in per_household.values() for h, _ in values}
+        names = dict(
+            (await session.execute(select(Household.id, Household.head_name).where(Household.id.in_(ids)))).all()
+        )
+        for label, values in per_household.items():
+            table[label].named = sorted(((names[h], amount) for h, amount in values), key=lambda x: -x[1])
+    ordered = sorted(table.values(), key=lambda r: r.month, reverse=True)[:months]
+    return village, ordered
+
+
+async def set_show_names(session: AsyncSession, actor: Principal, village_id: int, show: bool) -> Village:
+    actor.require_staff()
+    actor.ensure_village(village_id)
+    village = await session.get(Village, village_id)
+    if village is None:
+        raise NotFound()
+    village.show_household_names = show
+    await session.flush()
+    return village
+
+
+@dataclass
+class AuditRow:
+    """One action, described by a msgid and its parameters (``Label`` values are msgids too)."""
+
+    at: datetime
+    actor: str
+    message: str
+    params: dict[str, Any]
+    amount_fen: int | None = None
+    link: str = ""
+
+
+async def audit_trail(session: AsyncSession, actor: Principal, village_id: int, limit: int = 200) -> list[AuditRow]:
+    """Every action that moved money or an order's status, newest first: who, what, when."""
+    actor.require_staff()
+    actor.ensure_village(village_id)
+    people = {
+        user_id: display or username
+        for user_id, display, username in (
+            await session.execute(
+                select(User.id, User.display_name, User.username).where(
+                    (User.village_id == village_id) | (User.role == Role.ADMIN.value)
+                )
+            )
+        ).all()
+    }
+
+    def who(kind: str, user_id: int | None) -> str:
+        if user_id:
+            return people.get(user_id, f"#{user_id}")
+        return N_("platform export") if kind == "import" else N_("automatic")
+
+    in_village = select(Household.id, Household.head_name).where(Household.village_id == village_id)
+    households = dict((await session.execute(in_village)).all())
+    rows: list[AuditRow] = []
+    transactions = (
+        await session.execute(
+            select(LedgerTransaction)
+            .where(LedgerTransaction.village_id == village_id)
+            .order_by(LedgerTransaction.posted_at.desc(), LedgerTransaction.id.desc())
+            .limit(limit)
+        )
+    ).scalars()
+    for t in transactions:
+        by = who(t.actor_kind, t.actor_id)
+        if t.kind == TransactionKind.PAYOUT.value:
+            paid = next((e for e in t.entries if e.account_kind == AccountKind.PAYOUTS.value), None)
+            household = next((e.household_id for e in t.entries if e.household_id), None)
+            rows.append(
+                AuditRow(
+                    t.posted_at,
+                    by,
+                    N_("Paid %(household)s by %(method)s"),
+                    {
+                        "household": households.get(household, "—"),
+                        "method": Label(METHOD_LABELS.get(paid.account_ref, paid.account_ref) if paid else "—"),
+                    },
+                    paid.amount_fen if paid else None,
+                    f"/households/{household}" if household else "",
+                )
+            )
+            continue
+        gross = -sum(e.amount_fen for e in t.entries if e.account_kind == AccountKind.SALES_CLEARING.value)
+        message = (
+            N_("Sale credited to households: order %(order)s, %(units)s units")
+            if t.kind == TransactionKind.SALE_CREDIT.value
+            else N_("Refund taken back from households: order %(order)s, %(units)s units")
+        )
+        params = {"order": t.order_id, "units": t.quantity}
+        rows.append(AuditRow(t.posted_at, by, message, params, gross, f"/orders/{t.order_id}"))
+    changes = await session.execute(
+        select(StatusChange)
+        .join(Order, Order.id == StatusChange.order_id)
+        .where(Order.village_id == village_id)
+        .order_by(StatusChange.at.desc(), StatusChange.id.desc())
+        .limit(limit)
+    )
+    for change in changes.scalars():
+        link = f"/orders/{change.order_id}"
+        by = who(change.actor_kind, change.actor_id)
+        if change.from_status == change.to_status:
+            message, params = N_("Order %(order)s: partial refund (%(what)s)"), {"what": change.note}
+        elif change.from_status is None:
+            message, params = N_("Order %(order)s taken"), {}
+        else:
+            message = N_("Order %(order)s: %(before)s → %(after)s")
+            params = {
+                "before": Label(STATUS_LABELS.get(change.from_status, change.from_status)),
+                "after": Label(STATUS_LABELS.get(change.to_status, change.to_status)),
+            }
+        rows.append(AuditRow(change.at, by, message, {"order": change.order_id, **params}, None, link))
+    for policy in (
+        await session.execute(
+            select(FeePolicy)
+            .where(FeePolicy.village_id == village_id)
+            .order_by(FeePolicy.effective_from.desc())
+            .limit(limit)
+        )
+    ).scalars():
+        rows.append(
+            AuditRow(
+                policy.effective_from,
+                who("user", policy.set_by),
+                N_("Fee policy set: operator %(operator)s bp, collective %(collective)s bp"),
+                {"operator": policy.operator_bp, "collective": policy.collective_bp},
+                None,
+                "/village/fees",
+            )
+        )
+    rows.sort(key=lambda r: r.at, reverse=True)
+    return rows[:limit]
