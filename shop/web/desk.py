@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from shop.cases.models import Case, CaseStatus
 from shop.ledger.models import HouseholdBalance
-from shop.orders.importing import count_held_orders
+from shop.orders.imports.services import count_held_orders
 from shop.orders.models import Order, OrderStatus
 from shop.streams.models import Stream, StreamStatus
 from shop.timeutil import local_day_bounds, local_today, utcnow
