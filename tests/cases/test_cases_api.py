@@ -192,7 +192,7 @@ async def test_a_corrected_weigh_in_resplits_the_credited_sale_and_both_cases_ar
     client: AsyncTestClient[Litestar], cw: CaseWorld, db: Db, app: Litestar
 ) -> None:
     from shop.db import read_session
-    from shop.ledger.services import check_balances
+    from shop.ledger.checks import check_balances
 
     mine = await _raise(client, cw, "a2", contribution_id=cw.contributions["a2"], claimed="3")
     theirs = await _raise(client, cw, "a1", contribution_id=cw.contributions["a1"], text="我的也不对")
@@ -233,7 +233,7 @@ async def test_a_corrected_price_resplits_the_sale_fees_included(
     client: AsyncTestClient[Litestar], cw: CaseWorld, db: Db, app: Litestar
 ) -> None:
     from shop.db import read_session
-    from shop.ledger.services import check_balances
+    from shop.ledger.checks import check_balances
 
     case = await _raise(client, cw, topic="price", text="应该是45元", ledger_entry_id=cw.entries["a1"])
     await _post(client, cw, "township_a", f"{case['id']}/corrections", {"kind": "price", "unit_price_fen": 4500})
@@ -251,7 +251,7 @@ async def test_a_payout_that_never_arrived_is_reversed_and_paid_again(
     client: AsyncTestClient[Litestar], cw: CaseWorld, db: Db, app: Litestar
 ) -> None:
     from shop.db import read_session
-    from shop.ledger.services import check_balances
+    from shop.ledger.checks import check_balances
 
     paid = await client.post(
         "/api/v1/payouts",

@@ -48,9 +48,9 @@ from shop.catalogue.models import Contribution, Lot, Product
 from shop.catalogue.services import ContributionInput
 from shop.db import create_alchemy_config, read_session, unit_of_work
 from shop.errors import Conflict, DomainError, InvalidInput, PermissionDenied
+from shop.ledger.checks import check_balances
 from shop.ledger.models import LedgerEntry, LedgerTransaction
 from shop.ledger.policy import set_policy
-from shop.ledger.services import check_balances
 from shop.orders.models import Allocation, Order, OrderLine
 from shop.orders.services import change_status
 from shop.settings import Settings
