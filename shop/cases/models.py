@@ -203,6 +203,23 @@ class EventKind(enum.StrEnum):
     ESCALATED = "escalated"
 
 
+EVENT_LABELS = {
+    EventKind.RAISED.value: N_("raised the case"),
+    EventKind.REPLY.value: N_("answered"),
+    EventKind.ASKED.value: N_("asked for more (clock paused)"),
+    EventKind.INFO.value: N_("added information"),
+    EventKind.CORRECTED.value: N_("corrected the books"),
+    EventKind.RESOLVED.value: N_("resolved it"),
+    EventKind.RATED.value: N_("rated the answer"),
+    EventKind.RATING_CHANGED.value: N_("changed the rating"),
+    EventKind.CLOSED.value: N_("closed: the villager is satisfied"),
+    EventKind.UNRATED.value: N_("not rated within 7 days (未评价)"),
+    EventKind.CLOSED_BY_COUNTY.value: N_("closed by the county with a reason"),
+    EventKind.REOPENED.value: N_("reopened one level up"),
+    EventKind.ESCALATED.value: N_("moved up: a deadline was missed"),
+}
+
+
 class CaseEvent(BigIntAuditBase):
     """One step of a case: who (and in what role, at what level), what, before and after, when.
 

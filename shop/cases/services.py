@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shop.accounts.principal import Principal
 from shop.cases import notices
 from shop.cases.models import (
+    EVENT_LABELS,
     LEVEL_LABELS,
     Case,
     CaseCorrection,
@@ -37,8 +38,9 @@ from shop.cases.models import (
     Topic,
 )
 from shop.catalogue.models import Contribution, Lot, Product
-from shop.errors import N_, Conflict, InvalidInput, NotFound, PermissionDenied
+from shop.errors import N_, Conflict, InvalidInput, Label, NotFound, PermissionDenied
 from shop.ledger.models import AccountKind, LedgerEntry, LedgerTransaction, Payout
+from shop.ledger.reading import AuditRow
 from shop.media import StoredPhoto
 from shop.orders.models import OrderLine
 from shop.paging import Paging
@@ -254,6 +256,28 @@ async def open_cases_by_subject(session: AsyncSession, household_id: int) -> dic
         )
     )
     return dict(rows.all())
+
+
+async def audit_rows(session: AsyncSession, village_id: int, limit: int = 200) -> list[AuditRow]:
+    """Every step of the village's cases, for the village's audit trail beside the money and the orders."""
+    rows = await session.execute(
+        select(CaseEvent)
+        .join(Case, Case.id == CaseEvent.case_id)
+        .where(Case.village_id == village_id)
+        .order_by(CaseEvent.at.desc(), CaseEvent.id.desc())
+        .limit(limit)
+    )
+    return [
+        AuditRow(
+            e.at,
+            e.actor_name or N_("automatic"),
+            N_("Case #%(case)s: %(what)s"),
+            {"case": e.case_id, "what": Label(EVENT_LABELS[e.kind])},
+            None,
+            f"/cases/{e.case_id}",
+        )
+        for e in rows.scalars()
+    ]
 
 
 # --- raising ----------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from shop import i18n
 from shop.cases import counts as case_counts
 from shop.cases.marks import household_marks
+from shop.cases.services import audit_rows as case_audit_rows
 from shop.errors import N_, DomainError, InvalidInput, Label
 from shop.ledger.models import ACCOUNT_LABELS, METHOD_LABELS, LedgerEntry, LedgerTransaction, PayoutMethod
 from shop.ledger.payouts import balances, batch_payouts, pay_batch
@@ -406,7 +407,9 @@ async def ledger_export(fmt: FromPath[str], actor: Actor, db_session: DbSession)
 
 @get("/audit", guards=[requires_staff], name="audit")
 async def audit_page(actor: Actor, db_session: DbSession) -> Template:
-    rows = await audit_trail(db_session, actor, _village_of(actor))
+    village_id = _village_of(actor)
+    rows = await audit_trail(db_session, actor, village_id)
+    rows = sorted([*rows, *await case_audit_rows(db_session, village_id)], key=lambda r: r.at, reverse=True)[:200]
     for row in rows:
         row.actor = i18n.translate(row.actor)
         row.params = {k: i18n.translate(v) if isinstance(v, Label) else v for k, v in row.params.items()}

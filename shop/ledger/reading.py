@@ -420,7 +420,10 @@ async def audit_trail(session: AsyncSession, actor: Principal, village_id: int, 
                 AuditRow(
                     t.posted_at,
                     by,
-                    N_("Paid %(household)s by %(method)s"),
+                    # A payment that never arrived is reversed for a villager's case (shop.cases.corrections).
+                    N_("Payment to %(household)s by %(method)s reversed: it never arrived")
+                    if t.reverses_id
+                    else N_("Paid %(household)s by %(method)s"),
                     {
                         "household": households.get(household, "—"),
                         "method": Label(METHOD_LABELS.get(paid.account_ref, paid.account_ref) if paid else "—"),
@@ -437,7 +440,15 @@ async def audit_trail(session: AsyncSession, actor: Principal, village_id: int, 
             else N_("Refund taken back from households: order %(order)s, %(units)s units")
         )
         params = {"order": t.order_id, "units": t.quantity}
-        rows.append(AuditRow(t.posted_at, by, message, params, gross, f"/orders/{t.order_id}"))
+        link = f"/orders/{t.order_id}"
+        if t.dedupe_key.startswith("case:"):  # a sale split again for a villager's case (shop.cases.corrections)
+            case_id = t.dedupe_key.split(":")[1]
+            message, params, link = (
+                N_("Sale %(order)s split again for case #%(case)s"),
+                {**params, "case": case_id},
+                f"/cases/{case_id}",
+            )
+        rows.append(AuditRow(t.posted_at, by, message, params, gross, link))
     changes = await session.execute(
         select(StatusChange)
         .join(Order, Order.id == StatusChange.order_id)
