@@ -144,6 +144,9 @@ async def test_the_handler_corrects_a_weigh_in_and_resolves_on_the_page(
     assert resolved.status_code == 303
     case = await db.scalar(select(Case).where(Case.id == case_id))
     assert (case.status, case.outcome) == ("answered", "corrected")
+    audit = await client.get("/audit")
+    assert f"为诉求 #{case_id} 重新分账" in audit.text  # the ledger lines of the correction
+    assert f"诉求 #{case_id}：更正了账目" in audit.text  # and the case's own steps
     await _villager(client, "CJD-001", cw.world.pins["a1"])
     home = await client.get("/household")
     assert "重新分账：这批货的过秤记录更正了" in home.text  # the neighbour's line says why
