@@ -121,6 +121,9 @@ class UserService(SQLAlchemyAsyncRepositoryService[User]):
         one village spells them (a typo would leave the officer with nothing to see); others name neither."""
         township = clean_text(township, "township", max_len=100)
         county = clean_text(county, "county", max_len=100)
+        for field, value in (("township", township), ("county", county)):
+            if any(ord(c) < 32 or ord(c) == 127 for c in value):
+                raise InvalidInput(field, N_("%(name)s holds a character that cannot be typed."), name=field)
         if role is Role.TOWNSHIP:
             if not township or not county:
                 raise InvalidInput("township", N_("A township officer names the township and the county."))

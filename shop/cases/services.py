@@ -12,6 +12,7 @@ stays open until the villager is satisfied or the county closes it with a writte
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -146,8 +147,12 @@ def _start_clocks(case: Case, now: datetime) -> None:
     case.responded_at = None
 
 
-def _clean_text(value: str | None, field: str = "text") -> str:
-    return clean_text(value, field, max_len=TEXT_MAX, required=True)
+# Control characters (a NUL pasted from a chat app) are dropped: PostgreSQL refuses NUL in text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _clean_text(value: str | None, field: str = "text", *, max_len: int = TEXT_MAX, required: bool = True) -> str:
+    return clean_text(_CONTROL.sub("", value or ""), field, max_len=max_len, required=required)
 
 
 # --- reading ----------------------------------------------------------------------------------------------
@@ -434,7 +439,7 @@ async def raise_case(
     except ValueError as exc:
         raise InvalidInput("topic", N_("Choose what it is about: weight, price, payout or other.")) from exc
     body = _clean_text(text)
-    claimed = clean_text(claimed, "claimed", max_len=CLAIMED_MAX)
+    claimed = _clean_text(claimed, "claimed", max_len=CLAIMED_MAX, required=False)
     await _check_photo_room(session, None, len(photos))
     subject = await subject_of(
         session, actor.id, contribution_id=contribution_id, ledger_entry_id=ledger_entry_id, payout_id=payout_id
@@ -785,7 +790,7 @@ async def close_by_county(
         raise Conflict(N_("Only a case that reached the county can be closed this way."))
     if case.status == CaseStatus.CLOSED.value:
         raise Conflict(N_("This case is already closed."))
-    written = clean_text(reason, "reason", max_len=TEXT_MAX, required=True)
+    written = _clean_text(reason, "reason")
     if len(written) < REASON_MIN:
         raise InvalidInput("reason", N_("Write the reason in at least %(min)d characters."), min=REASON_MIN)
     before = clock_view(case)
