@@ -342,3 +342,22 @@ async def test_a_malformed_call_names_the_field(client: AsyncTestClient[Litestar
     assert "topic" in bad.text
     missing = await client.get("/api/v1/cases/99999999", headers=cw.headers["household_a1"])
     assert missing.status_code == 404
+
+
+async def test_the_handler_is_reminded_the_working_morning_before_the_deadline(
+    client: AsyncTestClient[Litestar], cw: CaseWorld, db: Db
+) -> None:
+    from shop.notifications.models import Reminder
+    from shop.timeutil import to_local
+    from shop.workdays import deadline_day, is_working_day
+
+    case = await _raise(client, cw, contribution_id=cw.contributions["a1"])
+    (reminder,) = await db.scalars(select(Reminder).where(Reminder.kind == "case_deadline"))
+    assert reminder.recipient_id == cw.users["secretary_a"]
+    due = to_local(reminder.due_at)
+    assert due.hour == 8
+    assert is_working_day(due.date())
+    assert due.date() < deadline_day(datetime.fromisoformat(case["respond_by"]))
+    await _post(client, cw, "secretary_a", f"{case['id']}/resolve", {"outcome": "upheld", "text": "没问题"})
+    (withdrawn,) = await db.scalars(select(Reminder).where(Reminder.kind == "case_deadline"))
+    assert withdrawn.status == "withdrawn"  # answered: nothing left to remind
