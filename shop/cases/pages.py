@@ -328,10 +328,12 @@ async def cases_page(
     status = {"open": "open", "answered": "answered", "closed": "closed"}.get(show)
     page = max(page, 1)
     rows, total = await list_cases(
-        db_session, actor, Paging(limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE), status=status
+        db_session,
+        actor,
+        Paging(limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE),
+        status=status,
+        not_closed=show == "active",
     )
-    if show == "active":
-        rows = [c for c in rows if c.status != CaseStatus.CLOSED.value]
     villages = {v.id: v for v in await counts.villages_in(db_session, list({c.village_id for c in rows}) or [0])}
     codes = dict(
         (

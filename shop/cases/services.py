@@ -177,12 +177,15 @@ async def list_cases(
     status: str | None = None,
     level: str | None = None,
     village_id: int | None = None,
+    not_closed: bool = False,
 ) -> tuple[list[Case], int]:
     if actor.kind == "user" and handler_level(actor) is None:
         raise PermissionDenied()
     conditions: list[Any] = [reach(actor)]
     if status:
         conditions.append(Case.status == CaseStatus(status).value)
+    if not_closed:
+        conditions.append(Case.status != CaseStatus.CLOSED.value)
     if level:
         conditions.append(Case.level == Level(level).value)
     if village_id is not None:
