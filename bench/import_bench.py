@@ -20,7 +20,7 @@ from shop.accounts.secrets import SecretHasher
 from shop.catalogue.services import ContributionInput, LotService, ProductFields, ProductService
 from shop.cli import migrate
 from shop.db import create_alchemy_config, read_session, unit_of_work
-from shop.orders.importing import import_export, read_export
+from shop.orders.imports.services import import_export, read_export
 from shop.orders.models import Allocation, Order, OrderLine
 from shop.settings import Settings
 from shop.timeutil import local_today

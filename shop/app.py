@@ -27,9 +27,9 @@ from shop.notifications import pages as notifications_pages
 from shop.ops.controllers import healthz
 from shop.ops.heap import freeze_startup_heap
 from shop.orders import controllers as orders_api
-from shop.orders import import_controllers as order_import_api
-from shop.orders import import_pages as order_import_pages
 from shop.orders import pages as orders_pages
+from shop.orders.imports import controllers as order_import_api
+from shop.orders.imports import pages as order_import_pages
 from shop.orders.writer import OrderWriter
 from shop.settings import Settings
 from shop.streams import controllers as streams_api

@@ -179,7 +179,7 @@ def import_orders(file: Path, platform: str, village_ref: str, chunk_lines: int)
     from shop.accounts.principal import Principal
     from shop.db import create_alchemy_config, read_session
     from shop.errors import DomainError
-    from shop.orders.importing import import_export
+    from shop.orders.imports.services import import_export
 
     settings = _settings()
     migrate(settings)

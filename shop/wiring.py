@@ -16,7 +16,7 @@ def connect_domains() -> None:
     from shop.orders import live as orders_live
     from shop.orders import services as orders_services
     from shop.streams import live as streams_live
-    from shop.training.services import class_events_for_user
+    from shop.training.classes import class_events_for_user
 
     streams_live.SALES_PROVIDERS[:] = [orders_live.board_sales]
     streams_live.CAP_PROVIDERS[:] = [orders_live.sold_under_cap]

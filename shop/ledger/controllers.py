@@ -7,6 +7,7 @@ from litestar.params import JSONBody
 
 from shop.ledger.policy import policy_at, set_policy
 from shop.ledger.posting import pay_out
+from shop.ledger.reading import earnings, transparency
 from shop.ledger.schemas import (
     EarningsEntry,
     EarningsOut,
@@ -17,7 +18,6 @@ from shop.ledger.schemas import (
     TransparencyMonth,
     TransparencyOut,
 )
-from shop.ledger.services import earnings, transparency
 from shop.timeutil import utcnow
 from shop.web.auth import PUBLIC, requires_staff
 from shop.web.deps import Actor, DbSession

@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop.accounts.principal import Principal
+from shop.ledger.payouts import pay_batch
 from shop.ledger.policy import set_policy
-from shop.ledger.services import pay_batch
 from shop.orders.placing import ItemRequest, OrderRequest, place_batch
 from shop.orders.services import change_status, refund_units
 from shop.timeutil import utcnow

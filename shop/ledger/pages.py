@@ -16,19 +16,10 @@ from sqlalchemy import select
 from shop import i18n
 from shop.errors import N_, DomainError, InvalidInput, Label
 from shop.ledger.models import ACCOUNT_LABELS, METHOD_LABELS, LedgerEntry, LedgerTransaction, PayoutMethod
+from shop.ledger.payouts import balances, batch_payouts, pay_batch
 from shop.ledger.policy import CHANNELS, policy_at, policy_history, set_policy
 from shop.ledger.posting import pay_out
-from shop.ledger.services import (
-    Statement,
-    audit_trail,
-    balances,
-    batch_payouts,
-    earnings,
-    pay_batch,
-    set_show_names,
-    statement,
-    transparency,
-)
+from shop.ledger.reading import Statement, audit_trail, earnings, set_show_names, statement, transparency
 from shop.money import MoneyFormatError, fen_to_yuan_text, format_fen, parse_yuan
 from shop.tabular import write_csv, write_xlsx
 from shop.timeutil import local_today, to_local, utcnow

@@ -4,7 +4,7 @@ recomputes every household balance from the entries and alerts the county admins
 from __future__ import annotations
 
 from shop.db import read_session, unit_of_work
-from shop.ledger.services import alert_admins, check_balances, credit_missed
+from shop.ledger.checks import alert_admins, check_balances, credit_missed
 from shop.scheduling import JobContext, ScheduledJob
 
 

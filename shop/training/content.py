@@ -10,8 +10,9 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop.accounts.principal import Principal
+from shop.training.courses import CourseService
+from shop.training.inputs import LessonFields
 from shop.training.models import Course
-from shop.training.services import CourseService, LessonFields
 
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
 STARTER_KEY = "livestream-basics"

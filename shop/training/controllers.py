@@ -13,6 +13,10 @@ from litestar.params import JSONBody, Parameter
 
 from shop.paging import Page
 from shop.timeutil import utcnow
+from shop.training.classes import ClassService
+from shop.training.cohorts import CohortService
+from shop.training.courses import CourseService
+from shop.training.inputs import LessonFields
 from shop.training.progress import TrainingProgress, rule_of
 from shop.training.rules import CompletionRule
 from shop.training.schemas import (
@@ -34,12 +38,6 @@ from shop.training.schemas import (
     LessonOut,
     ProgressOut,
     TraineeProgressOut,
-)
-from shop.training.services import (
-    ClassService,
-    CohortService,
-    CourseService,
-    LessonFields,
 )
 from shop.web.auth import requires_staff, requires_user
 from shop.web.deps import Actor, AppSettings, DbSession, PageParams

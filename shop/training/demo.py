@@ -17,10 +17,12 @@ from shop.accounts.secrets import SecretHasher
 from shop.accounts.services import principal_for_user
 from shop.streams.models import Stream
 from shop.timeutil import SHANGHAI, local_today, utcnow
+from shop.training.classes import ClassService
+from shop.training.cohorts import CohortService
 from shop.training.content import import_starter_course
+from shop.training.courses import CourseService
 from shop.training.models import Cohort
 from shop.training.progress import TrainingProgress
-from shop.training.services import ClassService, CohortService, CourseService
 
 COHORT_NAME = "第1期"
 PLACE = "从家店村村委会二楼会议室"

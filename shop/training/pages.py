@@ -1,5 +1,6 @@
 """Pages for trainees (their courses, lessons, classes and check-in, progress, certificate) and the public
-certificate check. The secretary's pages are in ``staff_pages``; ``ROUTES`` lists both."""
+certificate check. The secretary's pages are in ``staff_courses``, ``staff_cohorts`` and ``staff_classes``;
+``ROUTES`` lists them all."""
 
 from __future__ import annotations
 
@@ -14,11 +15,12 @@ from shop.errors import N_, DomainError, InvalidInput
 from shop.markdown import render_markdown
 from shop.streams.models import STATUS_LABELS, StreamStatus
 from shop.timeutil import utcnow
-from shop.training import staff_pages
+from shop.training import staff_classes, staff_cohorts, staff_courses
+from shop.training.classes import ClassService
+from shop.training.courses import CourseService
 from shop.training.display import helpers
 from shop.training.files import lesson_file_path, lesson_files_dir
 from shop.training.progress import CertificateService, TrainingProgress
-from shop.training.services import ClassService, CourseService
 from shop.villages.pages import public_base
 from shop.villages.services import VillageService
 from shop.web.auth import PUBLIC, requires_user
@@ -41,7 +43,7 @@ def _stream_labels() -> dict[str, str]:
 async def training_home(actor: Actor, db_session: DbSession) -> Template:
     """A trainee's courses, next lesson, next class and practice streams; staff get their training desk."""
     if actor.is_staff:
-        return await staff_pages.training_desk(actor, db_session)
+        return await staff_courses.training_desk(actor, db_session)
     now = utcnow()
     home = await TrainingProgress(db_session).trainee_home(actor, now)
     return Template(
@@ -127,7 +129,7 @@ async def lesson_file(lesson_id: IdPath, actor: Actor, db_session: DbSession, se
 async def class_page(class_id: IdPath, actor: Actor, db_session: DbSession) -> Template:
     """Staff: the roll to take on the phone. Trainees: when and where, their mark, and the check-in."""
     training_class = await ClassService(session=db_session).get_for(actor, class_id)
-    context = await staff_pages.class_context(actor, db_session, training_class)
+    context = await staff_classes.class_context(actor, db_session, training_class)
     return Template("training/class.html", context={"values": {}, "errors": {}, **context})
 
 
@@ -267,5 +269,7 @@ ROUTES = [
     certificate_page,
     certificate_lookup,
     certificate_verify,
-    *staff_pages.ROUTES,
+    *staff_courses.ROUTES,
+    *staff_cohorts.ROUTES,
+    *staff_classes.ROUTES,
 ]

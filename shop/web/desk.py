@@ -13,7 +13,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy import func, select
 
 from shop.ledger.models import HouseholdBalance
-from shop.orders.importing import count_held_orders
+from shop.orders.imports.services import count_held_orders
 from shop.orders.models import Order, OrderStatus
 from shop.streams.models import Stream, StreamStatus
 from shop.timeutil import local_day_bounds, local_today, utcnow

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from shop.ledger.checks import check_balances
 from shop.ledger.models import HouseholdBalance, LedgerEntry, LedgerTransaction
 from shop.ledger.posting import credit_order
-from shop.ledger.services import check_balances
 from shop.orders.models import Order
 from shop.timeutil import utcnow
 from tests.conftest import World

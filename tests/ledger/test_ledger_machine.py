@@ -39,10 +39,10 @@ from shop.accounts.principal import Principal
 from shop.catalogue.models import Contribution, Lot, Product
 from shop.db import create_alchemy_config, read_session, unit_of_work
 from shop.errors import Conflict
+from shop.ledger.checks import check_balances
 from shop.ledger.models import HouseholdBalance
 from shop.ledger.policy import set_policy
 from shop.ledger.posting import pay_out
-from shop.ledger.services import check_balances
 from shop.orders.models import Allocation, Order, OrderLine
 from shop.orders.services import change_status, refund_units
 from shop.settings import Settings

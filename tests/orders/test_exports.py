@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 
 from shop.errors import InvalidInput, Unprocessable
-from shop.orders.exports import (
+from shop.orders.imports.exports import (
     ExcelMangledIds,
     clean_id,
     detect_mapping,

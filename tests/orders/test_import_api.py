@@ -195,7 +195,7 @@ async def test_unmatched_products_hold_the_whole_order_then_mapping_imports_it(
     client, app, world: World, auth, db
 ) -> None:
     from shop.accounts.principal import Principal
-    from shop.orders.importing import map_and_reprocess
+    from shop.orders.imports.services import map_and_reprocess
 
     millet = await stock_product(client, auth, world.households["a1"])
     paper = await stock_product(client, auth, world.households["a1"], name="福字剪纸", code=None, lots=(3,))
@@ -252,7 +252,7 @@ async def test_a_row_that_cannot_be_read_rejects_its_whole_order(client, world: 
 async def test_unrecognised_headers_are_422_until_the_mapping_is_saved(client, app, world: World, auth, db) -> None:
     from shop.accounts.principal import Principal
     from shop.db import unit_of_work
-    from shop.orders.importing import save_mapping
+    from shop.orders.imports.services import save_mapping
 
     await stock_product(client, auth, world.households["a1"])
     headers = ["订单号码", "宝贝编码", "件数", "交易状态", "下单时刻"]

@@ -68,7 +68,7 @@ async def test_upload_runs_in_the_background_and_shows_the_result(client, world:
 
 async def test_a_running_import_page_refreshes_itself(client, app, world: World, auth) -> None:
     from shop.accounts.principal import Principal
-    from shop.orders.importing import ImportPlan, open_import
+    from shop.orders.imports.services import ImportPlan, open_import
 
     await login_page_client(client, "secretary_a")
     secretary = Principal(

@@ -10,8 +10,8 @@ from shop.accounts.principal import Principal
 from shop.errors import DomainError
 from shop.timeutil import utcnow
 from shop.training import checkin
+from shop.training.classes import ClassService
 from shop.training.models import Attendance
-from shop.training.services import ClassService
 from tests.conftest import World
 from tests.training.helpers import enroll, make_cohort, schedule, trained_world
 

@@ -14,11 +14,11 @@ from shop.cli import _with_session, main
 from shop.demo import seed_demo
 from shop.markdown import render_markdown
 from shop.timeutil import utcnow
+from shop.training.classes import class_events_for_user
 from shop.training.content import import_starter_course, starter_course
 from shop.training.demo import seed_training_demo
 from shop.training.models import Attendance, Certificate, Cohort, Course, Enrollment, TrainingClass
 from shop.training.progress import TrainingProgress
-from shop.training.services import class_events_for_user
 from shop.villages.services import VillageService
 from tests.conftest import World
 from tests.training.helpers import schedule, trained_world

@@ -1,9 +1,9 @@
-"""Reading the ledger: a household's earnings, monthly statements, the village transparency board, the
-audit trail; batch payouts; and the jobs that credit missed sales and check every balance nightly."""
+"""Reading the ledger: a household's earnings (pending, credited, paid out, each sale, the 12-month chart),
+monthly statements, the village transparency board (阳光三务) and the audit trail.
+"""
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -25,20 +25,14 @@ from shop.ledger.models import (
     LedgerEntry,
     LedgerTransaction,
     Payout,
-    PayoutBatch,
-    PayoutMethod,
     TransactionKind,
 )
 from shop.ledger.policy import policy_at
-from shop.ledger.posting import credit_order, household_weights_of, pay_out, reverse_order, split_under
-from shop.notifications.models import RecipientKind
-from shop.notifications.services import notify_now
+from shop.ledger.posting import household_weights_of, split_under
 from shop.orders.models import STATUS_LABELS, Allocation, Order, OrderLine, OrderStatus, StatusChange
 from shop.streams.models import Stream
 from shop.timeutil import local_day_bounds, to_local, utcnow
 from shop.villages.models import Household, Village
-
-log = logging.getLogger("shop.ledger")
 
 OPEN = (OrderStatus.PLACED.value, OrderStatus.PAID.value, OrderStatus.SHIPPED.value)
 HOUSEHOLD_KINDS = (AccountKind.HOUSEHOLD.value, AccountKind.RECOVERY.value)
@@ -368,81 +362,6 @@ async def set_show_names(session: AsyncSession, actor: Principal, village_id: in
     return village
 
 
-async def balances(session: AsyncSession, actor: Principal, village_id: int) -> list[tuple[Household, int, int]]:
-    """(household, balance, owed) for every household of the village, largest balance first."""
-    actor.require_staff()
-    actor.ensure_village(village_id)
-    rows = await session.execute(
-        select(Household, func.coalesce(HouseholdBalance.balance_fen, 0), func.coalesce(HouseholdBalance.owed_fen, 0))
-        .outerjoin(HouseholdBalance, HouseholdBalance.household_id == Household.id)
-        .where(Household.village_id == village_id)
-        .order_by(func.coalesce(HouseholdBalance.balance_fen, 0).desc(), Household.code)
-    )
-    return [(h, int(b), int(o)) for h, b, o in rows.all()]
-
-
-async def pay_batch(
-    session: AsyncSession,
-    actor: Principal,
-    village_id: int,
-    *,
-    min_balance_fen: int,
-    method: str,
-    reference: str = "",
-    now: datetime | None = None,
-) -> tuple[PayoutBatch | None, list[Payout]]:
-    """Pay every household whose balance is at least ``min_balance_fen`` its whole balance (no batch is
-    recorded when no household has that much)."""
-    actor.require_staff()
-    actor.ensure_village(village_id)
-    if isinstance(min_balance_fen, bool) or not isinstance(min_balance_fen, int) or min_balance_fen < 1:
-        raise InvalidInput("min_balance_fen", N_("The threshold must be at least ¥0.01."))
-    try:
-        method = PayoutMethod(method).value
-    except ValueError as exc:
-        raise InvalidInput("method", N_("The method must be cash, wechat, alipay or bank.")) from exc
-    due = (
-        await session.execute(
-            select(HouseholdBalance.household_id, HouseholdBalance.balance_fen)
-            .where(HouseholdBalance.village_id == village_id, HouseholdBalance.balance_fen >= min_balance_fen)
-            .order_by(HouseholdBalance.household_id)
-        )
-    ).all()
-    if not due:
-        return None, []
-    moment = now or utcnow()
-    batch = PayoutBatch(
-        village_id=village_id,
-        min_balance_fen=min_balance_fen,
-        method=method,
-        reference=(reference or "")[:100],
-        paid_by=actor.user_id or None,
-        paid_at=moment,
-    )
-    session.add(batch)
-    await session.flush()
-    payouts = [
-        await pay_out(session, actor, household_id, amount, method, reference, batch_id=batch.id, now=moment)
-        for household_id, amount in due
-    ]
-    return batch, payouts
-
-
-async def batch_payouts(
-    session: AsyncSession, actor: Principal, batch_id: int
-) -> tuple[PayoutBatch, list[tuple[Payout, Household]]]:
-    batch = await session.get(PayoutBatch, batch_id)
-    if batch is None or not actor.is_staff or not actor.can_reach_village(batch.village_id):
-        raise NotFound()
-    rows = await session.execute(
-        select(Payout, Household)
-        .join(Household, Household.id == Payout.household_id)
-        .where(Payout.batch_id == batch_id)
-        .order_by(Household.code)
-    )
-    return batch, [(p, h) for p, h in rows.all()]
-
-
 @dataclass
 class AuditRow:
     """One action, described by a msgid and its parameters (``Label`` values are msgids too)."""
@@ -554,125 +473,3 @@ async def audit_trail(session: AsyncSession, actor: Principal, village_id: int, 
         )
     rows.sort(key=lambda r: r.at, reverse=True)
     return rows[:limit]
-
-
-# --- jobs --------------------------------------------------------------------------------------------
-
-
-async def credit_missed(session: AsyncSession, now: datetime) -> int:
-    """Completed orders not yet credited (imported, or a crash between) and refunded ones not yet
-    reversed. Posting is idempotent, so running this twice, or beside the hooks, changes nothing."""
-    done = 0
-    credited_lines = select(LedgerTransaction.order_line_id).where(
-        LedgerTransaction.kind == TransactionKind.SALE_CREDIT.value, LedgerTransaction.order_line_id.is_not(None)
-    )
-    missing = await session.execute(
-        select(Order)
-        .where(
-            Order.status.in_([OrderStatus.COMPLETED.value, OrderStatus.REFUNDED.value]),
-            Order.id.in_(
-                select(OrderLine.order_id).where(
-                    OrderLine.id.not_in(credited_lines),
-                    # a backorder line with no units from lots yet waits; it must not crowd out the rest
-                    OrderLine.id.in_(select(Allocation.line_id)),
-                )
-            ),
-        )
-        .order_by(Order.id)
-        .limit(500)
-    )
-    for order in missing.scalars():
-        done += await credit_order(session, order, actor=None, now=now)
-        if order.status == OrderStatus.REFUNDED.value:
-            done += await reverse_order(session, order, actor=None, now=now)
-    return done
-
-
-async def check_balances(session: AsyncSession, village_id: int | None = None) -> list[str]:
-    """Recompute every household's figures (of one village, or all) from its entries; a problem for each
-    that disagrees, and for each transaction that does not sum to zero."""
-    computed: dict[int, dict[str, int]] = defaultdict(lambda: {"credited": 0, "paid": 0, "owed": 0})
-    rows = await session.execute(
-        select(
-            LedgerEntry.household_id, LedgerEntry.account_kind, LedgerTransaction.kind, func.sum(LedgerEntry.amount_fen)
-        )
-        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
-        .where(
-            LedgerEntry.household_id.is_not(None),
-            *([LedgerEntry.village_id == village_id] if village_id is not None else []),
-        )
-        .group_by(LedgerEntry.household_id, LedgerEntry.account_kind, LedgerTransaction.kind)
-    )
-    for household_id, account, kind, amount in rows.all():
-        figures = computed[household_id]
-        if account == AccountKind.RECOVERY.value:
-            figures["owed"] -= int(amount)
-        elif kind == TransactionKind.PAYOUT.value:
-            figures["paid"] -= int(amount)
-        else:
-            figures["credited"] += int(amount)
-    problems = []
-    balances = select(HouseholdBalance)
-    if village_id is not None:
-        balances = balances.where(HouseholdBalance.village_id == village_id)
-    stored = {b.household_id: b for b in (await session.execute(balances)).scalars()}
-    for household_id in sorted(set(computed) | set(stored)):
-        figures = computed.get(household_id, {"credited": 0, "paid": 0, "owed": 0})
-        row = stored.get(household_id)
-        have = (row.credited_fen, row.paid_out_fen, row.owed_fen, row.balance_fen) if row else (0, 0, 0, 0)
-        want = (figures["credited"], figures["paid"], figures["owed"], figures["credited"] - figures["paid"])
-        if have != want:
-            problems.append(f"household {household_id}: stored {have}, entries say {want}")
-    unbalanced = await session.execute(
-        select(LedgerEntry.transaction_id)
-        .where(*([LedgerEntry.village_id == village_id] if village_id is not None else []))
-        .group_by(LedgerEntry.transaction_id)
-        .having(func.sum(LedgerEntry.amount_fen) != 0)
-    )
-    problems.extend(f"transaction {t} does not sum to zero" for t in unbalanced.scalars())
-    problems.extend(await _check_months(session, village_id))
-    return problems
-
-
-async def _check_months(session: AsyncSession, village_id: int | None) -> list[str]:
-    """The month rows behind the villagers' charts, recomputed from the entries."""
-    month = month_of(session, LedgerEntry.posted_at)
-    scope = [LedgerEntry.village_id == village_id] if village_id is not None else []
-    rows = await session.execute(
-        select(LedgerEntry.household_id, month, func.sum(LedgerEntry.amount_fen), func.sum(LedgerEntry.units))
-        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
-        .where(LedgerEntry.household_id.is_not(None), LedgerTransaction.kind != TransactionKind.PAYOUT.value, *scope)
-        .group_by(LedgerEntry.household_id, month)
-    )
-    want = {(h, m): (int(a), int(u)) for h, m, a, u in rows.all()}
-    stored_rows = select(HouseholdMonth)
-    if village_id is not None:
-        stored_rows = stored_rows.where(HouseholdMonth.village_id == village_id)
-    stored = (await session.execute(stored_rows)).scalars()
-    have = {(r.household_id, r.month): (r.credited_fen, r.units) for r in stored}
-    return [
-        f"household {h} month {m}: stored {have.get((h, m), (0, 0))}, entries say {want.get((h, m), (0, 0))}"
-        for h, m in sorted(set(want) | set(have))
-        if have.get((h, m), (0, 0)) != want.get((h, m), (0, 0))
-    ]
-
-
-async def alert_admins(session: AsyncSession, problems: list[str]) -> int:
-    admins = (
-        await session.execute(select(User.id).where(User.role == Role.ADMIN.value, User.active.is_(True)))
-    ).scalars()
-    count = 0
-    for admin_id in admins:
-        await notify_now(
-            session,
-            RecipientKind.USER,
-            admin_id,
-            "ledger.check",
-            N_("Ledger check: %(n)s problem(s) found"),
-            body="; ".join(problems)[:480],
-            params={"n": str(len(problems))},
-            link="/admin/villages",
-        )
-        count += 1
-    log.error("ledger check found problems", extra={"fields": {"problems": len(problems)}})
-    return count

@@ -23,8 +23,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from shop.catalogue.models import Lot
 from shop.errors import N_
-from shop.orders.exports import ExportLine
-from shop.orders.matching import ProductMatcher, ProductRef, load_matcher, product_label
+from shop.orders.imports.exports import ExportLine
+from shop.orders.imports.matching import ProductMatcher, ProductRef, load_matcher, product_label
 from shop.orders.models import Allocation, HeldLine, Order, OrderImport, OrderLine, OrderStatus, StatusChange
 from shop.orders.placing import StockChangedError, reserve_id_ranges
 from shop.tabular import Fault, RowProblem

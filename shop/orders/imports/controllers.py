@@ -12,7 +12,7 @@ from litestar.params import MultipartBody
 
 from shop import i18n
 from shop.errors import N_, InvalidInput
-from shop.orders.importing import import_export
+from shop.orders.imports.services import import_export
 from shop.web.auth import requires_staff
 from shop.web.deps import Actor, AppSettings
 

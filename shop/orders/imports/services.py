@@ -26,8 +26,7 @@ from shop.catalogue.models import Product
 from shop.db import create_sqlite_writer_engine, is_transient, read_session, unit_of_work
 from shop.errors import N_, Conflict, DomainError, InvalidInput, NotFound
 from shop.ops.heap import tuned_for_serving
-from shop.orders.exports import FIELD_HEADERS, PLATFORMS, ParsedExport, clean_id, detect_mapping, parse_export
-from shop.orders.import_writer import (
+from shop.orders.imports.chunks import (
     SHIPPED,
     ChunkJob,
     ChunkResult,
@@ -37,6 +36,7 @@ from shop.orders.import_writer import (
     line_from_data,
     write_chunk,
 )
+from shop.orders.imports.exports import FIELD_HEADERS, PLATFORMS, ParsedExport, clean_id, detect_mapping, parse_export
 from shop.orders.models import ColumnMappingRecord, HeldLine, ImportStatus, OrderImport, ProductAlias
 from shop.orders.placing import StockChangedError
 from shop.orders.services import change_status
@@ -45,7 +45,7 @@ from shop.streams.models import LineupItem, Stream, StreamStatus
 from shop.tabular import Fault, RowProblem, Table, cyclic_gc_paused, read_table
 from shop.timeutil import utcnow
 
-log = logging.getLogger("shop.orders.importing")
+log = logging.getLogger("shop.orders.imports.services")
 
 # A 100,000-row 抖店 export is about 27 MB of CSV.
 MAX_EXPORT_BYTES = 64 * 1024 * 1024

@@ -18,9 +18,9 @@ from shop.accounts.principal import Principal
 from shop.catalogue.models import Product
 from shop.db import unit_of_work
 from shop.errors import N_, DomainError, InvalidInput
-from shop.orders.exports import FIELD_HEADERS, REQUIRED_FIELDS, detect_mapping
-from shop.orders.import_controllers import IMPORT_BODY_LIMIT
-from shop.orders.importing import (
+from shop.orders.imports.controllers import IMPORT_BODY_LIMIT
+from shop.orders.imports.exports import FIELD_HEADERS, REQUIRED_FIELDS, detect_mapping
+from shop.orders.imports.services import (
     MAX_EXPORT_BYTES,
     ImportPlan,
     count_held_orders,
@@ -37,7 +37,7 @@ from shop.orders.importing import (
     save_mapping,
     saved_mapping,
 )
-from shop.orders.upload_stash import drop_upload, load_upload, stash_upload
+from shop.orders.imports.upload_stash import drop_upload, load_upload, stash_upload
 from shop.tabular import MissingColumns, read_table
 from shop.villages.models import Village
 from shop.web.auth import requires_staff
@@ -45,7 +45,7 @@ from shop.web.deps import Actor, AppSettings, DbSession
 from shop.web.forms import form_error, notify, read_form
 from shop.web.params import IdPath
 
-log = logging.getLogger("shop.orders.import_pages")
+log = logging.getLogger("shop.orders.imports.pages")
 
 PLATFORM_LABELS = {
     "douyin": N_("Douyin (抖店)"),
