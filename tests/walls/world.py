@@ -16,7 +16,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from PIL import Image
 
-from shop.orders.upload_stash import stash_upload
+from shop.orders.imports.upload_stash import stash_upload
 from shop.timeutil import local_today, utcnow
 
 TOWNSHIPS = {"a": "东大道乡", "b": "东大道乡", "c": "七道泉子镇"}
