@@ -13,7 +13,7 @@ from litestar.params import JSONBody, Parameter
 from shop.accounts.schemas import HouseholdTokenRequest, MeOut, TokenOut, TokenRequest, UserIn, UserOut
 from shop.accounts.services import AuthService, UserService, principal_for_household, principal_for_user
 from shop.paging import Page
-from shop.web.auth import PUBLIC, TokenCache, bearer_token, requires_user
+from shop.web.auth import PUBLIC, TokenCache, bearer_token, requires_account
 from shop.web.deps import Actor, AppSettings, DbSession, Hasher, PageParams
 from shop.web.params import IdPath
 
@@ -68,7 +68,7 @@ class MeController(Controller):
 class UserController(Controller):
     path = "/users"
     tags = ["users"]
-    guards = [requires_user]
+    guards = [requires_account]
     dependencies = {"users": Provide(create_service_provider(UserService))}
 
     @post("/")

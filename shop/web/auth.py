@@ -189,8 +189,17 @@ async def requires_admin(connection: ASGIConnection, _: BaseRouteHandler) -> Non
 
 
 async def requires_user(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    if _principal(connection).kind != "user":
+    """The village's tools (products, streams, training): its staff and trainees, not the township's or the
+    county's officers, who keep no village's books."""
+    principal = _principal(connection)
+    if principal.kind != "user" or principal.is_officer:
         raise PermissionDeniedException("staff and trainees only")
+
+
+async def requires_account(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """Anyone with a staff account, officers included (their own account, password, calendar)."""
+    if _principal(connection).kind != "user":
+        raise PermissionDeniedException("staff accounts only")
 
 
 async def requires_household(connection: ASGIConnection, _: BaseRouteHandler) -> None:
