@@ -27,6 +27,8 @@ from shop.paging import Paging
 from shop.streams.live import live_state, notify_after_response
 from shop.streams.models import PLATFORM_LABELS, STATUS_LABELS, Guest, Platform, Stream, StreamStatus
 from shop.streams.services import (
+    FIRST_YEAR,
+    LAST_YEAR,
     GuestService,
     GuestSlot,
     LineupEntry,
@@ -227,6 +229,10 @@ def _plan_from_form(form: Any) -> tuple[StreamPlan, int]:
         raise InvalidInput("start_time", N_("Enter the start and end time, e.g. 19:30 and 21:00.")) from exc
     starts_at = datetime.combine(day, start, tzinfo=SHANGHAI)
     ends_at = datetime.combine(day, end, tzinfo=SHANGHAI)
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise InvalidInput(
+            "date", N_("Choose a time between the years %(first)d and %(last)d."), first=FIRST_YEAR, last=LAST_YEAR
+        )
     if ends_at <= starts_at:
         ends_at += timedelta(days=1)  # 22:00 to 00:30 runs past midnight
     guests = [

@@ -26,6 +26,19 @@ from shop.villages.services import clean_phone, clean_text
 
 MAX_STREAM_HOURS = 12
 MAX_LINEUP = 30
+# Streams are planned in this century; a year at the calendar's edge would overflow when it is moved to
+# UTC or repeated weekly, so it is refused by its year before any arithmetic touches it.
+FIRST_YEAR, LAST_YEAR = 2000, 2099
+
+
+def check_stream_years(starts_at: datetime, ends_at: datetime) -> None:
+    for name, moment in (("starts_at", starts_at), ("ends_at", ends_at)):
+        if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+            raise InvalidInput(
+                name, N_("Choose a time between the years %(first)d and %(last)d."), first=FIRST_YEAR, last=LAST_YEAR
+            )
+
+
 MAX_SERIES = 12
 HOUSEHOLD_REMINDER_HOUR = 19  # the evening before, when villagers look at their phones
 
@@ -231,6 +244,7 @@ class StreamService(SQLAlchemyAsyncRepositoryService[Stream]):
             ) from exc
         if plan.starts_at.tzinfo is None or plan.ends_at.tzinfo is None:
             raise InvalidInput("starts_at", N_("Times need a time zone (Beijing time is +08:00)."))
+        check_stream_years(plan.starts_at, plan.ends_at)
         if plan.ends_at <= plan.starts_at:
             raise InvalidInput("ends_at", N_("The stream must end after it starts."))
         if plan.ends_at - plan.starts_at > timedelta(hours=MAX_STREAM_HOURS):
@@ -361,6 +375,7 @@ class StreamService(SQLAlchemyAsyncRepositoryService[Stream]):
         """A weekly market-day stream: the same plan every 7 days, all or none (a clash refuses them all)."""
         if not 2 <= weeks <= MAX_SERIES:
             raise InvalidInput("weeks", N_("A series has between 2 and %(max)d weeks."), max=MAX_SERIES)
+        check_stream_years(plan.starts_at, plan.ends_at)
         series_id = secrets.token_hex(8)
         created: list[Stream] = []
         for week in range(weeks):

@@ -159,3 +159,25 @@ async def test_calendar_feed_parses_and_holds_utc_times(client, world: World, au
     assert (await client.get("/calendar/not-a-secret.ics")).status_code == 404
     other = await db.scalar(select(User.calendar_secret).where(User.id == world.users["secretary_b"]))
     assert "剪纸直播" not in (await client.get(f"/calendar/{other}.ics")).text
+
+
+async def test_a_day_at_the_calendars_edge_on_the_form_is_a_400_in_chinese_keeping_the_input(
+    client, world: World
+) -> None:
+    await login_page_client(client, "secretary_a")
+    token = await _csrf(client, "/streams/new")
+    response = await client.post(
+        "/streams/new",
+        data={
+            "title": "万年直播",
+            "platform": "douyin",
+            "date": "9999-12-31",
+            "start_time": "23:00",
+            "end_time": "00:30",  # past midnight: one day later would leave the calendar
+            "host_user_id": str(world.users["secretary_a"]),
+            "_csrf_token": token,
+        },
+    )
+    assert response.status_code == 400
+    assert "请选 2000 年到 2099 年之间的时间" in response.text
+    assert 'value="万年直播"' in response.text

@@ -273,3 +273,21 @@ async def test_reach_other_village_404_and_trainee_sees_only_own_practice(client
     assert guest.status_code == 403
     trainee_plans = await client.post("/api/v1/streams", json=_body(), headers=auth["trainee_a"])
     assert trainee_plans.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("starts_at", "ends_at", "repeat"),
+    [
+        ("9999-12-31T23:00:00+00:00", "9999-12-31T23:30:00+00:00", 3),  # a weekly series past the calendar's end
+        ("0001-01-01T00:00:00+08:00", "0001-01-01T01:00:00+08:00", 1),  # before its start once moved to UTC
+        ("9999-12-31T23:00:00", "9999-12-31T23:59:00", 1),
+    ],
+)
+async def test_a_time_at_the_calendars_edge_is_a_400_naming_the_field(client, auth, starts_at, ends_at, repeat):
+    for who in ("admin", "secretary_a"):
+        body = _body(starts_at=starts_at, ends_at=ends_at, repeat_weekly=repeat)
+        if who == "admin":
+            body["village_id"] = 1
+        response = await client.post("/api/v1/streams", json=body, headers=auth[who])
+        assert response.status_code == 400, response.text
+        assert "starts_at" in response.text
