@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shop.accounts.principal import Principal
 from shop.ledger.payouts import pay_batch
 from shop.ledger.policy import set_policy
-from shop.orders.placing import ItemRequest, OrderRequest, place_batch
+from shop.orders.placing import ItemRequest, OrderRequest, PlacedOrder, place_batch
 from shop.orders.services import change_status, refund_units
 from shop.timeutil import utcnow
 from shop.wiring import connect_domains
@@ -73,9 +73,10 @@ async def seed_sales_demo(
             stream_id=stream_id,
             source="douyin",
         )
-        (result,) = await conn.run_sync(place_batch, [request], placed_at)
-        order_id = result.order_id
-        assert order_id is not None, result
+        (placed,) = await conn.run_sync(place_batch, [request], placed_at)
+        if not isinstance(placed, PlacedOrder):
+            raise placed
+        order_id = placed.id
         if fate == "cancelled":
             await change_status(session, secretary, order_id, "cancelled", now=placed_at + timedelta(hours=2))
             continue

@@ -20,7 +20,7 @@ from shop.errors import N_, DomainError, InvalidInput
 from shop.money import format_fen
 from shop.orders.comments import LineupProduct, parse_comments
 from shop.orders.models import STATUS_LABELS, OrderSource
-from shop.orders.placing import ItemRequest, OrderRequest
+from shop.orders.placing import ItemRequest, OrderRequest, PlacedOrder
 from shop.orders.reports import packing_list, stream_report
 from shop.orders.services import change_status, get_order, list_orders, refund_units, status_history
 from shop.paging import Paging
@@ -51,12 +51,10 @@ def _int(value: Any, field: str) -> int | None:
     return int(text)
 
 
-async def _place(request: Request[Any, Any, Any], order: OrderRequest) -> Any:
-    placed = await request.app.state.order_writer.submit(order)
-    if placed.error is not None:
-        raise placed.error
-    if placed.body and placed.body.get("stream_id"):
-        notify_after_response(request, placed.body["stream_id"])
+async def _place(request: Request[Any, Any, Any], order: OrderRequest) -> PlacedOrder:
+    placed: PlacedOrder = await request.app.state.order_writer.submit(order)
+    if placed.stream_id is not None:
+        notify_after_response(request, placed.stream_id)
     return placed
 
 
@@ -91,9 +89,7 @@ async def quick_entry(request: Request[Any, Any, Any], actor: Actor) -> Redirect
         return Redirect(back, status_code=303)
     notify(
         request,
-        i18n.gettext_(
-            N_("Order %(id)s recorded: %(total)s."), id=placed.order_id, total=format_fen(placed.body["total_fen"])
-        ),
+        i18n.gettext_(N_("Order %(id)s recorded: %(total)s."), id=placed.id, total=format_fen(placed.total_fen)),
     )
     return Redirect(back, status_code=303)
 

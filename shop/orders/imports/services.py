@@ -38,8 +38,8 @@ from shop.orders.imports.chunks import (
 )
 from shop.orders.imports.exports import FIELD_HEADERS, PLATFORMS, ParsedExport, clean_id, detect_mapping, parse_export
 from shop.orders.models import ColumnMappingRecord, HeldLine, ImportStatus, OrderImport, ProductAlias
-from shop.orders.placing import StockChangedError
 from shop.orders.services import change_status
+from shop.orders.stock import StockChangedError
 from shop.settings import Settings
 from shop.streams.models import LineupItem, Stream, StreamStatus
 from shop.tabular import Fault, RowProblem, Table, cyclic_gc_paused, read_table
