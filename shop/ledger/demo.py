@@ -12,12 +12,12 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop.accounts.principal import Principal
+from shop.events import DomainEvents
 from shop.ledger.payouts import pay_batch
 from shop.ledger.policy import set_policy
 from shop.orders.placing import ItemRequest, OrderRequest, PlacedOrder, place_batch
 from shop.orders.services import change_status, refund_units
 from shop.timeutil import utcnow
-from shop.wiring import connect_domains
 
 # buyer, phone, address, [(merchant code, units)], minutes into the stream, what became of it
 STREAM_ORDERS = (
@@ -42,13 +42,13 @@ TODAY_ORDERS = (
 
 async def seed_sales_demo(
     session: AsyncSession,
+    events: DomainEvents,
     secretary: Principal,
     village_id: int,
     product_ids: dict[str, int],
     stream_id: int,
     stream_starts_at: datetime,
 ) -> None:
-    connect_domains()
     now = utcnow()
     await set_policy(
         session,
@@ -78,9 +78,11 @@ async def seed_sales_demo(
             raise placed
         order_id = placed.id
         if fate == "cancelled":
-            await change_status(session, secretary, order_id, "cancelled", now=placed_at + timedelta(hours=2))
+            await change_status(
+                session, secretary, order_id, "cancelled", now=placed_at + timedelta(hours=2), events=events
+            )
             continue
-        await change_status(session, secretary, order_id, "paid", now=placed_at + timedelta(minutes=2))
+        await change_status(session, secretary, order_id, "paid", now=placed_at + timedelta(minutes=2), events=events)
         # the last two went out late: still on their way, their households' share still pending
         shipped_after = timedelta(days=6) if fate == "shipped" else timedelta(days=1, hours=15)
         await change_status(
@@ -91,6 +93,7 @@ async def seed_sales_demo(
             courier="中通",
             tracking_no=f"7531{order_id:08d}",
             now=placed_at + shipped_after,
+            events=events,
         )
         if fate == "shipped":
             continue
@@ -98,7 +101,7 @@ async def seed_sales_demo(
             late.append(order_id)
             continue
         completed_at = placed_at + timedelta(days=5)
-        await change_status(session, secretary, order_id, "completed", now=completed_at)
+        await change_status(session, secretary, order_id, "completed", now=completed_at, events=events)
         if fate == "refunded_part":
             await refund_units(
                 session,
@@ -107,9 +110,12 @@ async def seed_sales_demo(
                 {product_ids["XM-50"]: 1},
                 now=completed_at + timedelta(days=1),
                 note="一袋破损",
+                events=events,
             )
         elif fate == "refunded":
-            await change_status(session, secretary, order_id, "refunded", now=completed_at + timedelta(days=2))
+            await change_status(
+                session, secretary, order_id, "refunded", now=completed_at + timedelta(days=2), events=events
+            )
     # A week ago the secretary paid everyone with at least ¥150 by WeChat …
     await pay_batch(
         session,
@@ -122,7 +128,7 @@ async def seed_sales_demo(
     )
     # … and a buyer confirmed receipt afterwards: that sale is in the balances now.
     for order_id in late:
-        await change_status(session, secretary, order_id, "completed", now=now - timedelta(days=4))
+        await change_status(session, secretary, order_id, "completed", now=now - timedelta(days=4), events=events)
     for order in TODAY_ORDERS:
         buyer, phone, address, items = order
         request = OrderRequest(

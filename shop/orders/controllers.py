@@ -15,7 +15,7 @@ from shop.orders.services import change_status, get_order, list_orders, refund_u
 from shop.paging import Page
 from shop.streams.live import notify_after_response
 from shop.web.auth import requires_staff
-from shop.web.deps import Actor, DbSession, PageParams
+from shop.web.deps import Actor, DbSession, Events, PageParams
 from shop.web.params import IdPath, IdQuery
 
 
@@ -85,22 +85,26 @@ class OrderController(Controller):
         return OrderOut.of(await get_order(db_session, actor, order_id))
 
     @post("/{order_id:int}/status", status_code=200)
-    async def move(self, order_id: IdPath, data: JSONBody[StatusIn], db_session: DbSession, actor: Actor) -> OrderOut:
+    async def move(
+        self, order_id: IdPath, data: JSONBody[StatusIn], db_session: DbSession, actor: Actor, events: Events
+    ) -> OrderOut:
         """paid / shipped (with tracking number) / completed / cancelled (units go back to their lots) /
         refunded (after completion). Illegal moves are 409 with the reason."""
         order = await change_status(
-            db_session, actor, order_id, data.status, tracking_no=data.tracking_no, courier=data.courier
+            db_session, actor, order_id, data.status, tracking_no=data.tracking_no, courier=data.courier, events=events
         )
         return OrderOut.of(order)
 
     @post("/{order_id:int}/refunds", status_code=200)
-    async def refund(self, order_id: IdPath, data: JSONBody[RefundIn], db_session: DbSession, actor: Actor) -> OrderOut:
+    async def refund(
+        self, order_id: IdPath, data: JSONBody[RefundIn], db_session: DbSession, actor: Actor, events: Events
+    ) -> OrderOut:
         """Refund some units of a completed order: the households' share of those units is taken back.
         More than is left to refund is 409 and nothing moves; refunding the last unit refunds the order."""
         units: dict[int, int] = {}
         for item in data.items:
             units[item.product_id] = units.get(item.product_id, 0) + item.quantity
-        order = await refund_units(db_session, actor, order_id, units, note=data.note)
+        order = await refund_units(db_session, actor, order_id, units, note=data.note, events=events)
         return OrderOut.of(order)
 
 
