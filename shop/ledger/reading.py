@@ -27,9 +27,11 @@ from shop.ledger.models import (
     Payout,
     TransactionKind,
 )
-from shop.ledger.policy import policy_at
-from shop.ledger.posting import household_weights_of, split_under
+from shop.ledger.policy import has_policy, policy_at
+from shop.ledger.posting import split_under
 from shop.orders.models import STATUS_LABELS, Allocation, Order, OrderLine, OrderStatus, StatusChange
+from shop.orders.suppliers import supplier_weights
+from shop.paging import Paging
 from shop.streams.models import Stream
 from shop.timeutil import local_day_bounds, to_local, utcnow
 from shop.villages.models import Household, Village
@@ -68,6 +70,8 @@ class Earnings:
     payouts: list[Payout] = field(default_factory=list)
     monthly: list[tuple[str, int]] = field(default_factory=list)
     village: Village | None = None
+    # The village has no fee policy yet: its completed sales are pending, not credited, until it has one.
+    awaiting_policy: bool = False
 
 
 async def reachable_household(session: AsyncSession, actor: Principal, household_id: int) -> Household:
@@ -102,8 +106,17 @@ def _reachable(actor: Principal, household: Household | None) -> Household:
     return household
 
 
-async def pending_fen(session: AsyncSession, household_id: int, now: datetime, village_id: int | None = None) -> int:
-    """What the household would get from orders not completed yet, under today's policy (预计收入).
+async def pending_fen(
+    session: AsyncSession,
+    household_id: int,
+    now: datetime,
+    village_id: int | None = None,
+    *,
+    awaiting_policy: bool = False,
+) -> int:
+    """What the household would get from sales not credited yet, under today's policy (预计收入): orders not
+    completed, and, while the village has no fee policy (``awaiting_policy``), completed sales too, which
+    wait for it (counted before fees: none are known yet).
 
     Starts from the village's open orders (few, and indexed by status), keeps the lines that took units
     from the household's lots, and weighs them all in two queries."""
@@ -116,17 +129,25 @@ async def pending_fen(session: AsyncSession, household_id: int, now: datetime, v
         .join(Contribution, Contribution.lot_id == Allocation.lot_id)
         .where(Allocation.line_id == OrderLine.id, Contribution.household_id == household_id)
     )
+    conditions = [Order.village_id == village_id, Order.status.in_(OPEN), theirs.exists()]
+    if awaiting_policy:
+        credited = select(LedgerTransaction.id).where(
+            LedgerTransaction.order_line_id == OrderLine.id,
+            LedgerTransaction.kind == TransactionKind.SALE_CREDIT.value,
+        )
+        conditions[1] = Order.status.in_((*OPEN, OrderStatus.COMPLETED.value))
+        conditions.append(~credited.exists())
     lines = (
         await session.execute(
             select(OrderLine.id, OrderLine.quantity, OrderLine.unit_price_fen, Order.source)
             .join(Order, Order.id == OrderLine.order_id)
-            .where(Order.village_id == village_id, Order.status.in_(OPEN), theirs.exists())
+            .where(*conditions)
         )
     ).all()
     if not lines:
         return 0
     terms = await policy_at(session, village_id, now)
-    weights = await household_weights_of(session, [line_id for line_id, _, _, _ in lines])
+    weights = await supplier_weights(session, [line_id for line_id, _, _, _ in lines])
     total = 0
     for line_id, quantity, unit_price_fen, source in lines:
         line_weights = weights.get(line_id, {})
@@ -217,9 +238,12 @@ async def earnings(
             )
         ).scalars()
     )
+    awaiting_policy = not await has_policy(session, household.village_id)
     return Earnings(
         household=household,
-        pending_fen=await pending_fen(session, household_id, moment, household.village_id),
+        pending_fen=await pending_fen(
+            session, household_id, moment, household.village_id, awaiting_policy=awaiting_policy
+        ),
         credited_fen=balance.credited_fen if balance else 0,
         paid_out_fen=balance.paid_out_fen if balance else 0,
         balance_fen=balance.balance_fen if balance else 0,
@@ -228,6 +252,7 @@ async def earnings(
         payouts=payouts,
         monthly=await monthly_credits(session, household_id, moment),
         village=village,
+        awaiting_policy=awaiting_policy,
     )
 
 
@@ -360,6 +385,37 @@ async def set_show_names(session: AsyncSession, actor: Principal, village_id: in
     village.show_household_names = show
     await session.flush()
     return village
+
+
+async def ledger_transactions(
+    session: AsyncSession, actor: Principal, village_id: int, paging: Paging
+) -> list[LedgerTransaction]:
+    """The village's ledger, newest transaction first, a page at a time (each with its entries)."""
+    actor.require_staff()
+    actor.ensure_village(village_id)
+    rows = await session.execute(
+        select(LedgerTransaction)
+        .where(LedgerTransaction.village_id == village_id)
+        .order_by(LedgerTransaction.posted_at.desc(), LedgerTransaction.id.desc())
+        .limit(paging.limit)
+        .offset(paging.offset)
+    )
+    return list(rows.scalars())
+
+
+async def ledger_entries(
+    session: AsyncSession, actor: Principal, village_id: int
+) -> list[tuple[LedgerEntry, LedgerTransaction]]:
+    """Every entry of the village's ledger with its transaction, oldest first (for the export)."""
+    actor.require_staff()
+    actor.ensure_village(village_id)
+    rows = await session.execute(
+        select(LedgerEntry, LedgerTransaction)
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .where(LedgerEntry.village_id == village_id)
+        .order_by(LedgerEntry.id)
+    )
+    return [(entry, transaction) for entry, transaction in rows.all()]
 
 
 @dataclass

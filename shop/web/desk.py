@@ -1,7 +1,7 @@
 """The secretary's village desk: today's figures at a glance and every task one tap away.
 
-It reads from several domains (orders, the ledger, streams, imports) and owns none of them, so it lives
-here at the edge rather than in one of them.
+A read model: it reads from several domains (orders, the ledger, streams, imports) and owns none of them,
+so it lives here at the edge rather than in one of them, and its queries are its own; it changes nothing.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy import func, select
 
 from shop.ledger.models import HouseholdBalance
+from shop.ledger.policy import has_policy, sales_awaiting_policy
 from shop.orders.imports.services import count_held_orders
 from shop.orders.models import Order, OrderStatus
 from shop.streams.models import Stream, StreamStatus
@@ -65,7 +66,10 @@ async def desk_figures(db_session: DbSession, village_id: int) -> dict[str, Any]
             .limit(1)
         )
     ).scalar_one_or_none()
+    fee_policy_missing = not await has_policy(db_session, village_id)
     return {
+        "fee_policy_missing": fee_policy_missing,
+        "sales_awaiting_policy": await sales_awaiting_policy(db_session, village_id) if fee_policy_missing else 0,
         "orders_today": today[0],
         "takings_today": today[1],
         "to_ship": by_status.get(OrderStatus.PLACED.value, 0) + by_status.get(OrderStatus.PAID.value, 0),
