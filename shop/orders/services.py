@@ -213,6 +213,37 @@ async def refund_units(
         raise InvalidInput("items", N_("Say how many units to refund."))
     await session.refresh(order, ["lines"])
     names = dict((await session.execute(select(Product.id, Product.name).where(Product.id.in_(list(wanted))))).all())
+    plan = _refund_plan(order, wanted, names)
+    await _take_back(session, plan)
+    if all(li.refunded_quantity >= li.quantity for li in order.lines):
+        return await change_status(
+            session, actor, order.id, OrderStatus.REFUNDED.value, now=moment, note=note, events=events
+        )
+    refunded = {line.id for line, _ in plan}
+    session.add(
+        StatusChange(
+            order_id=order.id,
+            from_status=order.status,
+            to_status=order.status,
+            actor_kind="user",
+            actor_id=actor.user_id,
+            at=moment,
+            # what was refunded, in any language: "1 × 朝阳小米 5kg装 · 一袋破损"
+            note=" · ".join(
+                [", ".join(f"{take} × {names.get(line.product_id, line.product_id)}" for line, take in plan), note]
+            ).strip(" ·")[:200],
+        )
+    )
+    for line in order.lines:
+        if line.id in refunded:
+            await events.announce(session, UnitsRefunded(order, line, actor, moment))
+    await session.flush()
+    return order
+
+
+def _refund_plan(order: Order, wanted: dict[int, int], names: dict[int, str]) -> list[tuple[OrderLine, int]]:
+    """How many units come off each line: a product's units off its lines in order. More than is left to
+    refund, or a product the order does not hold, refuses the whole refund."""
     plan: list[tuple[OrderLine, int]] = []
     for product_id, count in sorted(wanted.items()):
         if count < 0:
@@ -239,6 +270,11 @@ async def refund_units(
             if take:
                 plan.append((line, take))
                 count -= take
+    return plan
+
+
+async def _take_back(session: AsyncSession, plan: list[tuple[OrderLine, int]]) -> None:
+    """Each line's refunded units grow by a conditional update: two refunds at once cannot pass the line's units."""
     for line, take in plan:
         moved = await session.execute(
             update(OrderLine)
@@ -248,30 +284,6 @@ async def refund_units(
         if not moved.rowcount:
             raise Conflict(N_("The order changed meanwhile; reload and try again."))
         await session.refresh(line, ["refunded_quantity"])
-    if all(li.refunded_quantity >= li.quantity for li in order.lines):
-        return await change_status(
-            session, actor, order.id, OrderStatus.REFUNDED.value, now=moment, note=note, events=events
-        )
-    refunded = {line.id for line, _ in plan}
-    session.add(
-        StatusChange(
-            order_id=order.id,
-            from_status=order.status,
-            to_status=order.status,
-            actor_kind="user",
-            actor_id=actor.user_id,
-            at=moment,
-            # what was refunded, in any language: "1 × 朝阳小米 5kg装 · 一袋破损"
-            note=" · ".join(
-                [", ".join(f"{take} × {names.get(line.product_id, line.product_id)}" for line, take in plan), note]
-            ).strip(" ·")[:200],
-        )
-    )
-    for line in order.lines:
-        if line.id in refunded:
-            await events.announce(session, UnitsRefunded(order, line, actor, moment))
-    await session.flush()
-    return order
 
 
 async def _return_units(session: AsyncSession, order_id: int) -> None:

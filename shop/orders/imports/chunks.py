@@ -477,38 +477,81 @@ def _new_order_rows(
     order_ids: list[int],
     line_ids: list[int],
 ) -> tuple[NewOrderRows, int]:
-    """Every table's rows for the new orders, taking their units from ``stock``; and how many are short.
-
-    This loop runs once per order of the export, so it is written for speed (locals, few calls per line).
-    """
-    when = driver.time
-    flag = driver.flag
-    now = job.now
-    stamp = driver.now
-    village, platform, actor = job.village_id, job.platform, job.actor_id
-    note = f"import {job.import_id}" if job.import_id is not None else "import"
-    rows = NewOrderRows()
-    add_order, add_line, add_allocation, add_change = (
-        rows.orders.append,
-        rows.lines.append,
-        rows.allocations.append,
-        rows.changes.append,
-    )
-    take = stock.take
-    next_line = iter(line_ids).__next__
-    streams = job.streams
-    shipped_at = {SHIPPED: stamp}
-    cancelled_at = {CANCELLED: stamp}
-    refunded_at = {REFUNDED: stamp}
-    settled = (COMPLETED, REFUNDED)
+    """Every table's rows for the new orders, taking their units from ``stock``; and how many are short."""
+    rows = _RowBuilder(job, driver, stock, line_ids)
     backorders = 0
     for order_id, order in zip(order_ids, new_orders, strict=True):
-        status = order.status
-        takes_stock = status != CANCELLED
+        backorders += rows.add(order_id, order)
+    return rows.rows, backorders
+
+
+class _RowBuilder:
+    """A chunk's new rows, one order at a time. It runs once per order of the export, so it keeps what every
+    order shares at hand (the chunk's constants, the bound ``append``s) rather than looking it up each time."""
+
+    def __init__(self, job: ChunkJob, driver: Driver, stock: StockBook, line_ids: list[int]) -> None:
+        self.rows = NewOrderRows()
+        self.job = job
+        self.when = driver.time
+        self.flag = driver.flag
+        self.stamp = stamp = driver.now
+        self.note = f"import {job.import_id}" if job.import_id is not None else "import"
+        self.take = stock.take
+        self.next_line = iter(line_ids).__next__
+        self.add_line, self.add_allocation = self.rows.lines.append, self.rows.allocations.append
+        # The export carries no shipping time: the import is when we learnt of it, which is what the
+        # auto-confirm clock of a shipped order should count from; likewise for a cancel or a refund.
+        self.moved_at = {SHIPPED: stamp, CANCELLED: stamp, REFUNDED: stamp}
+
+    def add(self, order_id: int, order: _NewOrder) -> bool:
+        """The order's rows; True when some of its units had no lot to come from (a backorder)."""
+        job, when, stamp, status = self.job, self.when, self.stamp, order.status
+        total, short = self._lines(order_id, order)
+        first = order.group.lines[0]
+        placed_at, paid_at, completed_at, tracking_no = _order_facts(order.group.lines, job.now)
+        streams = job.streams
+        stream_id = _stream_for(streams, placed_at, {product.id for product in order.products}) if streams else None
+        moved_at = self.moved_at.get(status)
+        self.rows.orders.append(
+            (
+                order_id,
+                job.village_id,
+                job.platform,
+                order.group.order_no,
+                stream_id,
+                status,
+                first.buyer_name[:BUYER_NAME_MAX],
+                first.buyer_phone[:BUYER_PHONE_MAX],
+                first.address[:ADDRESS_MAX],
+                total,
+                first.merchant_note[:NOTE_MAX],
+                "",
+                tracking_no[:TRACKING_NO_MAX],
+                self.flag(short),
+                job.actor_id,
+                when(placed_at),
+                when(paid_at),
+                moved_at if status == SHIPPED else None,
+                when(completed_at or job.now) if status in (COMPLETED, REFUNDED) else None,
+                moved_at if status == CANCELLED else None,
+                moved_at if status == REFUNDED else None,
+                stamp,
+                stamp,
+            )
+        )
+        self.rows.changes.append((order_id, None, status, IMPORT_ACTOR, job.actor_id, self.note, stamp, stamp, stamp))
+        return short
+
+    def _lines(self, order_id: int, order: _NewOrder) -> tuple[int, bool]:
+        """The order's lines and their lot allocations (oldest lots first); its total, and whether any unit was
+        short. A cancelled order takes no stock."""
+        stamp, take, add_allocation = self.stamp, self.take, self.add_allocation
+        village, platform = self.job.village_id, self.job.platform
+        takes_stock = order.status != CANCELLED
         total = 0
         short_any = False
         for line, product in zip(order.lines, order.products, strict=True):
-            line_id = next_line()
+            line_id = self.next_line()
             quantity = line.quantity
             price = line.unit_price_fen
             if price is None:
@@ -521,7 +564,7 @@ def _new_order_rows(
                 for lot_id, units in takes:
                     add_allocation((line_id, lot_id, units, stamp, stamp))
                 short_any = short_any or bool(short)
-            add_line(
+            self.add_line(
                 (
                     line_id,
                     order_id,
@@ -537,51 +580,21 @@ def _new_order_rows(
                     stamp,
                 )
             )
-        lines = order.group.lines
-        first = lines[0]
-        if len(lines) == 1:
-            placed_at = first.created_at or now
-            paid_at = first.paid_at
-            completed_at = first.completed_at
-            tracking_no = first.tracking_no
-        else:
-            placed_at = min((line.created_at for line in lines if line.created_at), default=now)
-            paid_at = next((line.paid_at for line in lines if line.paid_at), None)
-            completed_at = next((line.completed_at for line in lines if line.completed_at), None)
-            tracking_no = next((line.tracking_no for line in lines if line.tracking_no), "")
-        stream_id = _stream_for(streams, placed_at, {product.id for product in order.products}) if streams else None
-        add_order(
-            (
-                order_id,
-                village,
-                platform,
-                order.group.order_no,
-                stream_id,
-                status,
-                first.buyer_name[:BUYER_NAME_MAX],
-                first.buyer_phone[:BUYER_PHONE_MAX],
-                first.address[:ADDRESS_MAX],
-                total,
-                first.merchant_note[:NOTE_MAX],
-                "",
-                tracking_no[:TRACKING_NO_MAX],
-                flag(short_any),
-                actor,
-                when(placed_at),
-                when(paid_at),
-                # The export carries no shipping time: the import is when we learnt of it, which is what the
-                # auto-confirm clock of a shipped order should count from.
-                shipped_at.get(status),
-                when(completed_at or now) if status in settled else None,
-                cancelled_at.get(status),
-                refunded_at.get(status),
-                stamp,
-                stamp,
-            )
-        )
-        add_change((order_id, None, status, IMPORT_ACTOR, actor, note, stamp, stamp, stamp))
-        backorders += short_any
-    return rows, backorders
+        return total, short_any
+
+
+def _order_facts(lines: Sequence[ExportLine], now: datetime) -> tuple[datetime, datetime | None, datetime | None, str]:
+    """When a new order was placed, paid and completed, and its tracking number, as its lines say."""
+    first = lines[0]
+    if len(lines) == 1:
+        # Three orders in four have one line.
+        return first.created_at or now, first.paid_at, first.completed_at, first.tracking_no
+    return (
+        min((line.created_at for line in lines if line.created_at), default=now),
+        next((line.paid_at for line in lines if line.paid_at), None),
+        next((line.completed_at for line in lines if line.completed_at), None),
+        next((line.tracking_no for line in lines if line.tracking_no), ""),
+    )
 
 
 def _hold(
