@@ -27,7 +27,7 @@ def link_domains(live_hub: LiveHub | None = None) -> DomainLinks:
     """The process's links; ``live_hub`` is the web process's hub (other processes have no watchers: the
     boards look at the database every few seconds, so changes made there reach them too)."""
     from shop.ledger.hooks import listen_to_orders
-    from shop.orders.live import BOARD_SALES, wake_the_board
+    from shop.orders.board import BOARD_SALES, wake_the_board
     from shop.training.classes import class_events_for_user
 
     events = DomainEvents()

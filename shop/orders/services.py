@@ -47,7 +47,7 @@ TIMESTAMP = {
 DEFAULT_AUTO_COMPLETE_DAYS = 10
 
 
-def _label(status: str) -> Label:
+def _status_label(status: str) -> Label:
     """A status as people read it, in the page's language."""
     return Label(STATUS_LABELS.get(status, status))
 
@@ -143,8 +143,8 @@ async def change_status(
         raise Conflict(
             why_not(current, wanted),
             field="status",
-            current=_label(current),
-            wanted=_label(wanted),
+            current=_status_label(current),
+            wanted=_status_label(wanted),
             details={"current": current, "wanted": wanted},
         )
     values: dict[str, Any] = {"status": wanted, TIMESTAMP[wanted]: moment, "updated_at": moment}

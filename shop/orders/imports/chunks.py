@@ -264,7 +264,7 @@ def _stream_for(streams: Sequence[StreamWindow], placed_at: datetime, product_id
 
 
 @dataclass(slots=True)
-class _NewOrder:
+class _ImportedOrder:
     """A new order ready to write: its status, the lines that were sold and the product of each."""
 
     group: OrderGroup
@@ -380,9 +380,9 @@ def _sort_fresh(
     taken_keys: dict[str, int],
     matcher: ProductMatcher,
     result: ChunkResult,
-) -> tuple[list[_NewOrder], list[tuple[OrderGroup, dict[str, Fault]]]]:
+) -> tuple[list[_ImportedOrder], list[tuple[OrderGroup, dict[str, Fault]]]]:
     """The chunk's orders not yet here: refused (into ``result``), to write, or to hold for a product."""
-    new_orders: list[_NewOrder] = []
+    new_orders: list[_ImportedOrder] = []
     held_groups: list[tuple[OrderGroup, dict[str, Fault]]] = []
     # Ids too long for their columns and keys in use are rare: look at each order only when the chunk has any.
     check_each = bool(taken_keys) or max(map(len, fresh_keys), default=0) > MAX_ID_LENGTH
@@ -403,10 +403,10 @@ def _sort_fresh(
             if isinstance(found, Fault):
                 held_groups.append((group, {line.line_no: found}))
             elif not line.refunded:
-                new_orders.append(_NewOrder(group, line.order_status, lines, [found]))
+                new_orders.append(_ImportedOrder(group, line.order_status, lines, [found]))
             else:
                 closed = line.order_status in (CANCELLED, PLACED, PAID)
-                new_orders.append(_NewOrder(group, CANCELLED if closed else REFUNDED, lines, [found]))
+                new_orders.append(_ImportedOrder(group, CANCELLED if closed else REFUNDED, lines, [found]))
             continue
         faults: dict[str, Fault] = {}
         products: dict[str, ProductRef] = {}
@@ -421,7 +421,9 @@ def _sort_fresh(
         else:
             standing = order_standing(lines)
             new_orders.append(
-                _NewOrder(group, standing.status, standing.lines, [products[line.line_no] for line in standing.lines])
+                _ImportedOrder(
+                    group, standing.status, standing.lines, [products[line.line_no] for line in standing.lines]
+                )
             )
     return new_orders, held_groups
 
@@ -447,7 +449,7 @@ def _refusal(group: OrderGroup, taken_keys: dict[str, int]) -> RowProblem | None
     return None
 
 
-def _write_new_orders(conn: Connection, job: ChunkJob, new_orders: list[_NewOrder], result: ChunkResult) -> None:
+def _write_new_orders(conn: Connection, job: ChunkJob, new_orders: list[_ImportedOrder], result: ChunkResult) -> None:
     """The new orders, their lines, lot allocations (oldest lots first) and first status change, in bulk."""
     if not new_orders:
         return
@@ -472,7 +474,7 @@ def _write_new_orders(conn: Connection, job: ChunkJob, new_orders: list[_NewOrde
 def _new_order_rows(
     job: ChunkJob,
     driver: Driver,
-    new_orders: list[_NewOrder],
+    new_orders: list[_ImportedOrder],
     stock: StockBook,
     order_ids: list[int],
     line_ids: list[int],
@@ -503,7 +505,7 @@ class _RowBuilder:
         # auto-confirm clock of a shipped order should count from; likewise for a cancel or a refund.
         self.moved_at = {SHIPPED: stamp, CANCELLED: stamp, REFUNDED: stamp}
 
-    def add(self, order_id: int, order: _NewOrder) -> bool:
+    def add(self, order_id: int, order: _ImportedOrder) -> bool:
         """The order's rows; True when some of its units had no lot to come from (a backorder)."""
         job, when, stamp, status = self.job, self.when, self.stamp, order.status
         total, short = self._lines(order_id, order)
@@ -542,7 +544,7 @@ class _RowBuilder:
         self.rows.changes.append((order_id, None, status, IMPORT_ACTOR, job.actor_id, self.note, stamp, stamp, stamp))
         return short
 
-    def _lines(self, order_id: int, order: _NewOrder) -> tuple[int, bool]:
+    def _lines(self, order_id: int, order: _ImportedOrder) -> tuple[int, bool]:
         """The order's lines and their lot allocations (oldest lots first); its total, and whether any unit was
         short. A cancelled order takes no stock."""
         stamp, take, add_allocation = self.stamp, self.take, self.add_allocation

@@ -187,7 +187,7 @@ class ExcelMangledIds(Unprocessable):
         )
 
 
-def _label(requirement: str) -> str:
+def _requirement_label(requirement: str) -> str:
     if requirement == _PRODUCT:
         return f"{FIELD_HEADERS['product_name'][0]} / {FIELD_HEADERS['merchant_code'][0]} (product)"
     return f"{FIELD_HEADERS[requirement][0]} ({requirement})"
@@ -228,7 +228,7 @@ def detect_mapping(headers: Sequence[str], platform: str, saved: Mapping[str, st
         )
     ]
     if missing:
-        raise MissingColumns(missing, [_label(requirement) for requirement in missing])
+        raise MissingColumns(missing, [_requirement_label(requirement) for requirement in missing])
     return mapping
 
 
