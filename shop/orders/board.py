@@ -79,5 +79,7 @@ def wake_the_board(events: DomainEvents, hub: LiveHub) -> None:
         if changed.order.stream_id is not None:
             hub.notify_after_commit(session, changed.order.stream_id)
 
-    for event_type in (OrderCompleted, OrderCancelled, OrderRefunded, UnitsRefunded):
-        events.listen(event_type, wake)
+    events.listen(OrderCompleted, wake)
+    events.listen(OrderCancelled, wake)
+    events.listen(OrderRefunded, wake)
+    events.listen(UnitsRefunded, wake)

@@ -24,9 +24,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import Table, func, select, tuple_
 from sqlalchemy.engine import Connection
 
 from shop.accounts.principal import Principal
@@ -471,7 +471,7 @@ def _take_units(
     for item in request.items:
         product = products[item.product_id]
         listed = streams.lineup.get((stream_id, item.product_id)) if stream_id is not None else None
-        if listed is not None and listed.quantity_cap is not None:
+        if stream_id is not None and listed is not None and listed.quantity_cap is not None:
             left = listed.quantity_cap - streams.sold[(stream_id, item.product_id)]
             if item.quantity > left:
                 return Conflict(
@@ -595,7 +595,7 @@ def _keep_idempotent_answers(driver: Driver, new_orders: list[_NewOrder], answer
         if request.idempotency_key and isinstance(answer, PlacedOrder):
             kept = answer.kept()
             rows.append((request.owner, request.idempotency_key, request.request_hash, kept, 201, stamp, stamp))
-    insert_rows(driver.conn, IdempotencyRecord.__table__, _IDEMPOTENCY_COLUMNS, rows)
+    insert_rows(driver.conn, cast(Table, IdempotencyRecord.__table__), _IDEMPOTENCY_COLUMNS, rows)
 
 
 # An Idempotency-Key's first answer: only a created order's is kept, so its status is always 201.

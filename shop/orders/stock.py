@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from itertools import chain
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Table
+from sqlalchemy import String, Table
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -35,12 +35,26 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from shop.orders.models import Allocation, Order, OrderLine, StatusChange
 from shop.timeutil import sqlite_utc_text
 
+# The tables both write paths fill.
+ORDERS = cast(Table, Order.__table__)
+LINES = cast(Table, OrderLine.__table__)
+ALLOCATIONS = cast(Table, Allocation.__table__)
+STATUS_CHANGES = cast(Table, StatusChange.__table__)
+
+
+def _width(column: str) -> int:
+    kind = ORDERS.c[column].type
+    assert isinstance(kind, String), column
+    assert kind.length is not None, column
+    return kind.length
+
+
 # The widths of the buyer's fields on an order: what a page, the API or an export gives is cut to them.
-BUYER_NAME_MAX = Order.__table__.c.buyer_name.type.length
-BUYER_PHONE_MAX = Order.__table__.c.buyer_phone.type.length
-ADDRESS_MAX = Order.__table__.c.address.type.length
-NOTE_MAX = Order.__table__.c.note.type.length
-TRACKING_NO_MAX = Order.__table__.c.tracking_no.type.length
+BUYER_NAME_MAX = _width("buyer_name")
+BUYER_PHONE_MAX = _width("buyer_phone")
+ADDRESS_MAX = _width("address")
+NOTE_MAX = _width("note")
+TRACKING_NO_MAX = _width("tracking_no")
 
 
 class StockChangedError(RuntimeError):
@@ -280,10 +294,10 @@ class NewOrderRows:
     changes: list[tuple[Any, ...]] = field(default_factory=list)
 
     def insert(self, conn: Connection) -> None:
-        insert_rows(conn, Order.__table__, ORDER_COLUMNS, self.orders)
-        insert_rows(conn, OrderLine.__table__, LINE_COLUMNS, self.lines)
-        insert_rows(conn, Allocation.__table__, ALLOCATION_COLUMNS, self.allocations)
-        insert_rows(conn, StatusChange.__table__, CHANGE_COLUMNS, self.changes)
+        insert_rows(conn, ORDERS, ORDER_COLUMNS, self.orders)
+        insert_rows(conn, LINES, LINE_COLUMNS, self.lines)
+        insert_rows(conn, ALLOCATIONS, ALLOCATION_COLUMNS, self.allocations)
+        insert_rows(conn, STATUS_CHANGES, CHANGE_COLUMNS, self.changes)
 
 
 # From this many rows a table's insert goes by the bulk route (PostgreSQL's COPY, SQLite's multi-row
@@ -329,7 +343,7 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: li
 @lru_cache(maxsize=32)
 def _pg_types(table: Table) -> dict[str, str]:
     """Each column's PostgreSQL type, as unnest's arrays are cast (from the models: declared once)."""
-    dialect = postgresql.dialect()
+    dialect: Any = postgresql.dialect()  # type: ignore[no-untyped-call]  # SQLAlchemy's dialect class is untyped
     return {column.name: column.type.compile(dialect=dialect) for column in table.columns}
 
 
@@ -339,7 +353,8 @@ def _sqlite_multirow(conn: Connection, table_name: str, columns: Sequence[str], 
     head = f"INSERT INTO {table_name} ({', '.join(columns)}) VALUES "  # noqa: S608 - our table and columns
     size = SQLITE_ROWS_PER_INSERT
     full = head + ", ".join([one] * size)
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    raw: Any = conn.connection.dbapi_connection  # the driver's own connection, below SQLAlchemy
+    cursor = raw.cursor()
     flat = chain.from_iterable
     statement = full
     try:
@@ -362,11 +377,9 @@ def _copy_records(conn: Connection, table_name: str, columns: list[str], records
     """
     import asyncpg
 
-    adapted = conn.connection.dbapi_connection
+    adapted: Any = conn.connection.dbapi_connection  # SQLAlchemy's adapter around the asyncpg connection
     try:
-        adapted.run_async(  # type: ignore[union-attr]
-            lambda driver: driver.copy_records_to_table(table_name, records=records, columns=columns)
-        )
+        adapted.run_async(lambda driver: driver.copy_records_to_table(table_name, records=records, columns=columns))
     except asyncpg.PostgresError as exc:
         state = str(getattr(exc, "sqlstate", "") or "")
         kind = IntegrityError if state.startswith("23") else OperationalError if state.startswith("40") else DBAPIError
