@@ -74,12 +74,11 @@ class OrderImportController(Controller):
             (data.platform or "").strip(),
             village_id=_village(data.village_id),
         )
-        counts = outcome.counts(i18n.translate)
         return OrderImportOut(
-            created=counts["created"],
-            updated=counts["updated"],
-            duplicates=counts["duplicates"],
-            held=[ImportProblem(**entry) for entry in counts["held"]],
-            rejected=[ImportProblem(**entry) for entry in counts["rejected"]],
+            created=outcome.created,
+            updated=outcome.updated,
+            duplicates=outcome.duplicates,
+            held=[ImportProblem(problem.row, problem.render(i18n.translate)) for problem in outcome.held],
+            rejected=[ImportProblem(problem.row, problem.render(i18n.translate)) for problem in outcome.rejected],
             import_id=outcome.import_id,
         )

@@ -74,16 +74,6 @@ class OrderImportOutcome:
     held: list[RowProblem] = field(default_factory=list)
     rejected: list[RowProblem] = field(default_factory=list)
 
-    def counts(self, translate: Callable[[str], str] | None = None) -> dict[str, Any]:
-        """The API's answer: ``{created, updated, duplicates, held: [{row, reason}], rejected: [{row, reason}]}``."""
-        return {
-            "created": self.created,
-            "updated": self.updated,
-            "duplicates": self.duplicates,
-            "held": [{"row": problem.row, "reason": problem.render(translate)} for problem in self.held],
-            "rejected": [{"row": problem.row, "reason": problem.render(translate)} for problem in self.rejected],
-        }
-
 
 @dataclass
 class ImportPlan:
