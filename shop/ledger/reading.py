@@ -434,34 +434,50 @@ async def audit_trail(session: AsyncSession, actor: Principal, village_id: int, 
     """Every action that moved money or an order's status, newest first: who, what, when."""
     actor.require_staff()
     actor.ensure_village(village_id)
-    people = {
-        user_id: display or username
-        for user_id, display, username in (
-            await session.execute(
-                select(User.id, User.display_name, User.username).where(
-                    (User.village_id == village_id) | (User.role == Role.ADMIN.value)
-                )
-            )
-        ).all()
-    }
+    who = await _Actors.of(session, village_id)
+    rows = [
+        *await _money_rows(session, village_id, who, limit),
+        *await _order_rows(session, village_id, who, limit),
+        *await _policy_rows(session, village_id, who, limit),
+    ]
+    rows.sort(key=lambda r: r.at, reverse=True)
+    return rows[:limit]
 
-    def who(kind: str, user_id: int | None) -> str:
+
+@dataclass(frozen=True)
+class _Actors:
+    """Who did something, as the audit trail names them: the village's staff and the county admins by name,
+    an import and the system by what they are."""
+
+    people: dict[int, str]
+
+    @classmethod
+    async def of(cls, session: AsyncSession, village_id: int) -> _Actors:
+        rows = await session.execute(
+            select(User.id, User.display_name, User.username).where(
+                (User.village_id == village_id) | (User.role == Role.ADMIN.value)
+            )
+        )
+        return cls({user_id: display or username for user_id, display, username in rows.all()})
+
+    def __call__(self, kind: str, user_id: int | None) -> str:
         if user_id:
-            return people.get(user_id, f"#{user_id}")
+            return self.people.get(user_id, f"#{user_id}")
         return N_("platform export") if kind == "import" else N_("automatic")
 
+
+async def _money_rows(session: AsyncSession, village_id: int, who: _Actors, limit: int) -> list[AuditRow]:
+    """The ledger's transactions: payouts to a household, sales credited and refunds taken back."""
     in_village = select(Household.id, Household.head_name).where(Household.village_id == village_id)
-    households = dict((await session.execute(in_village)).all())
+    households = dict((await session.execute(in_village)).tuples().all())
+    transactions = await session.execute(
+        select(LedgerTransaction)
+        .where(LedgerTransaction.village_id == village_id)
+        .order_by(LedgerTransaction.posted_at.desc(), LedgerTransaction.id.desc())
+        .limit(limit)
+    )
     rows: list[AuditRow] = []
-    transactions = (
-        await session.execute(
-            select(LedgerTransaction)
-            .where(LedgerTransaction.village_id == village_id)
-            .order_by(LedgerTransaction.posted_at.desc(), LedgerTransaction.id.desc())
-            .limit(limit)
-        )
-    ).scalars()
-    for t in transactions:
+    for t in transactions.scalars():
         by = who(t.actor_kind, t.actor_id)
         if t.kind == TransactionKind.PAYOUT.value:
             paid = next((e for e in t.entries if e.account_kind == AccountKind.PAYOUTS.value), None)
@@ -472,7 +488,7 @@ async def audit_trail(session: AsyncSession, actor: Principal, village_id: int, 
                     by,
                     N_("Paid %(household)s by %(method)s"),
                     {
-                        "household": households.get(household, "—"),
+                        "household": households.get(household, "—") if household else "—",
                         "method": Label(METHOD_LABELS.get(paid.account_ref, paid.account_ref) if paid else "—"),
                     },
                     paid.amount_fen if paid else None,
@@ -488,6 +504,11 @@ async def audit_trail(session: AsyncSession, actor: Principal, village_id: int, 
         )
         params = {"order": t.order_id, "units": t.quantity}
         rows.append(AuditRow(t.posted_at, by, message, params, gross, f"/orders/{t.order_id}"))
+    return rows
+
+
+async def _order_rows(session: AsyncSession, village_id: int, who: _Actors, limit: int) -> list[AuditRow]:
+    """The orders' status changes: taken, moved, partly refunded."""
     changes = await session.execute(
         select(StatusChange)
         .join(Order, Order.id == StatusChange.order_id)
@@ -495,9 +516,9 @@ async def audit_trail(session: AsyncSession, actor: Principal, village_id: int, 
         .order_by(StatusChange.at.desc(), StatusChange.id.desc())
         .limit(limit)
     )
+    rows: list[AuditRow] = []
     for change in changes.scalars():
-        link = f"/orders/{change.order_id}"
-        by = who(change.actor_kind, change.actor_id)
+        params: dict[str, Any]
         if change.from_status == change.to_status:
             message, params = N_("Order %(order)s: partial refund (%(what)s)"), {"what": change.note}
         elif change.from_status is None:
@@ -508,24 +529,35 @@ async def audit_trail(session: AsyncSession, actor: Principal, village_id: int, 
                 "before": Label(STATUS_LABELS.get(change.from_status, change.from_status)),
                 "after": Label(STATUS_LABELS.get(change.to_status, change.to_status)),
             }
-        rows.append(AuditRow(change.at, by, message, {"order": change.order_id, **params}, None, link))
-    for policy in (
-        await session.execute(
-            select(FeePolicy)
-            .where(FeePolicy.village_id == village_id)
-            .order_by(FeePolicy.effective_from.desc())
-            .limit(limit)
-        )
-    ).scalars():
         rows.append(
             AuditRow(
-                policy.effective_from,
-                who("user", policy.set_by),
-                N_("Fee policy set: operator %(operator)s bp, collective %(collective)s bp"),
-                {"operator": policy.operator_bp, "collective": policy.collective_bp},
+                change.at,
+                who(change.actor_kind, change.actor_id),
+                message,
+                {"order": change.order_id, **params},
                 None,
-                "/village/fees",
+                f"/orders/{change.order_id}",
             )
         )
-    rows.sort(key=lambda r: r.at, reverse=True)
-    return rows[:limit]
+    return rows
+
+
+async def _policy_rows(session: AsyncSession, village_id: int, who: _Actors, limit: int) -> list[AuditRow]:
+    """Each fee policy the village set."""
+    policies = await session.execute(
+        select(FeePolicy)
+        .where(FeePolicy.village_id == village_id)
+        .order_by(FeePolicy.effective_from.desc())
+        .limit(limit)
+    )
+    return [
+        AuditRow(
+            policy.effective_from,
+            who("user", policy.set_by),
+            N_("Fee policy set: operator %(operator)s bp, collective %(collective)s bp"),
+            {"operator": policy.operator_bp, "collective": policy.collective_bp},
+            None,
+            "/village/fees",
+        )
+        for policy in policies.scalars()
+    ]
