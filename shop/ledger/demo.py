@@ -60,7 +60,7 @@ async def seed_sales_demo(
         auto_complete_days=10,
         now=now - timedelta(days=30),
     )
-    conn = await session.connection()
+    life = _OrderLife(session, events, secretary)
     late: list[int] = []
     for buyer, phone, address, items, minutes, fate in STREAM_ORDERS:
         placed_at = stream_starts_at + timedelta(minutes=minutes)
@@ -73,49 +73,10 @@ async def seed_sales_demo(
             stream_id=stream_id,
             source="douyin",
         )
-        (placed,) = await conn.run_sync(place_batch, [request], placed_at)
-        if not isinstance(placed, PlacedOrder):
-            raise placed
-        order_id = placed.id
-        if fate == "cancelled":
-            await change_status(
-                session, secretary, order_id, "cancelled", now=placed_at + timedelta(hours=2), events=events
-            )
-            continue
-        await change_status(session, secretary, order_id, "paid", now=placed_at + timedelta(minutes=2), events=events)
-        # the last two went out late: still on their way, their households' share still pending
-        shipped_after = timedelta(days=6) if fate == "shipped" else timedelta(days=1, hours=15)
-        await change_status(
-            session,
-            secretary,
-            order_id,
-            "shipped",
-            courier="中通",
-            tracking_no=f"7531{order_id:08d}",
-            now=placed_at + shipped_after,
-            events=events,
-        )
-        if fate == "shipped":
-            continue
+        order_id = await life.place(request, placed_at)
         if fate == "completed_late":
             late.append(order_id)
-            continue
-        completed_at = placed_at + timedelta(days=5)
-        await change_status(session, secretary, order_id, "completed", now=completed_at, events=events)
-        if fate == "refunded_part":
-            await refund_units(
-                session,
-                secretary,
-                order_id,
-                {product_ids["XM-50"]: 1},
-                now=completed_at + timedelta(days=1),
-                note="一袋破损",
-                events=events,
-            )
-        elif fate == "refunded":
-            await change_status(
-                session, secretary, order_id, "refunded", now=completed_at + timedelta(days=2), events=events
-            )
+        await life.follow(order_id, fate, placed_at, refund_one={product_ids["XM-50"]: 1})
     # A week ago the secretary paid everyone with at least ¥150 by WeChat …
     await pay_batch(
         session,
@@ -128,7 +89,7 @@ async def seed_sales_demo(
     )
     # … and a buyer confirmed receipt afterwards: that sale is in the balances now.
     for order_id in late:
-        await change_status(session, secretary, order_id, "completed", now=now - timedelta(days=4), events=events)
+        await life.move(order_id, "completed", now - timedelta(days=4))
     for order in TODAY_ORDERS:
         buyer, phone, address, items = order
         request = OrderRequest(
@@ -139,4 +100,52 @@ async def seed_sales_demo(
             address=address,
             source="manual",
         )
-        await conn.run_sync(place_batch, [request], now - timedelta(hours=3))
+        await life.place(request, now - timedelta(hours=3))
+
+
+class _OrderLife:
+    """An order's life as the demo tells it, through the real write path and lifecycle."""
+
+    def __init__(self, session: AsyncSession, events: DomainEvents, secretary: Principal) -> None:
+        self.session = session
+        self.events = events
+        self.secretary = secretary
+
+    async def place(self, request: OrderRequest, at: datetime) -> int:
+        conn = await self.session.connection()
+        (placed,) = await conn.run_sync(place_batch, [request], at)
+        if not isinstance(placed, PlacedOrder):
+            raise placed
+        return placed.id
+
+    async def move(self, order_id: int, status: str, at: datetime, **details: str) -> None:
+        await change_status(self.session, self.secretary, order_id, status, now=at, events=self.events, **details)
+
+    async def follow(self, order_id: int, fate: str, placed_at: datetime, refund_one: dict[int, int]) -> None:
+        """Cancelled two hours later; or paid, shipped (the late ones still on their way), completed after
+        five days and perhaps refunded in part or in full."""
+        if fate == "cancelled":
+            await self.move(order_id, "cancelled", placed_at + timedelta(hours=2))
+            return
+        await self.move(order_id, "paid", placed_at + timedelta(minutes=2))
+        # the last two went out late: still on their way, their households' share still pending
+        shipped_after = timedelta(days=6) if fate == "shipped" else timedelta(days=1, hours=15)
+        await self.move(
+            order_id, "shipped", placed_at + shipped_after, courier="中通", tracking_no=f"7531{order_id:08d}"
+        )
+        if fate in ("shipped", "completed_late"):
+            return
+        completed_at = placed_at + timedelta(days=5)
+        await self.move(order_id, "completed", completed_at)
+        if fate == "refunded_part":
+            await refund_units(
+                self.session,
+                self.secretary,
+                order_id,
+                refund_one,
+                now=completed_at + timedelta(days=1),
+                note="一袋破损",
+                events=self.events,
+            )
+        elif fate == "refunded":
+            await self.move(order_id, "refunded", completed_at + timedelta(days=2))
