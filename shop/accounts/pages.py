@@ -12,7 +12,7 @@ from shop import i18n
 from shop.accounts.controllers import LOGIN_RATE_LIMIT
 from shop.accounts.principal import Principal
 from shop.accounts.services import AuthService, UserService, principal_for_household, principal_for_user
-from shop.errors import N_, DomainError
+from shop.errors import N_, AuthenticationFailed, DomainError, InvalidInput
 from shop.web.auth import PUBLIC, optional_principal, requires_user, session_payload
 from shop.web.deps import Actor, DbSession, Hasher
 from shop.web.forms import form_error, notify, read_form
@@ -123,7 +123,10 @@ async def change_password(
     users = UserService(session=db_session)
     account = await users.get_for(actor, actor.id)
     try:
-        await AuthService(db_session, hasher).authenticate_user(account.username, str(form.get("current") or ""))
+        try:
+            await AuthService(db_session, hasher).authenticate_user(account.username, str(form.get("current") or ""))
+        except AuthenticationFailed:
+            raise InvalidInput("current", N_("That is not your current password.")) from None
         await users.set_password(actor, hasher, actor.id, str(form.get("password") or ""))
     except DomainError as exc:
         return form_error(

@@ -135,7 +135,7 @@ class ProductController(Controller):
         )
         return LotOut.of(lot)
 
-    @get("/{product_id:int}/lots")
+    @get("/{product_id:int}/lots", guards=[requires_staff])
     async def list_lots(self, product_id: IdPath, db_session: DbSession, actor: Actor) -> list[LotOut]:
         return [LotOut.of(lot) for lot in await LotService(db_session).lots_of(actor, product_id)]
 

@@ -428,6 +428,9 @@ class LotService:
         return lot
 
     async def lots_of(self, actor: Principal, product_id: int) -> list[Lot]:
+        """A product's lots with who supplied them: the village's staff only (a trainee sells the product,
+        but which households stand behind it is not theirs to see)."""
+        actor.require_staff()
         product = await self._product(actor, product_id)
         rows = await self.session.execute(
             select(Lot).where(Lot.product_id == product.id).order_by(Lot.received_on.desc(), Lot.id.desc())

@@ -125,11 +125,11 @@ class StreamReportOut(msgspec.Struct):
 async def stream_report_api(stream_id: IdPath, db_session: DbSession, actor: Actor) -> StreamReportOut:
     """After a stream: orders, units and takings per product and in total, whose goods sold, orders per
     10 minutes, and the village's previous streams for comparison (cancelled orders do not count)."""
-    from shop.orders.reports import stream_report
+    from shop.orders.reports import report_seen_by, stream_report
     from shop.streams.services import StreamService
 
     stream = await StreamService(session=db_session).get_for(actor, stream_id)
-    report = await stream_report(db_session, stream)
+    report = report_seen_by(await stream_report(db_session, stream), actor)
     return StreamReportOut(
         stream_id=stream.id,
         orders=report.orders,

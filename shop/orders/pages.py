@@ -13,12 +13,12 @@ from litestar.response import Redirect, Template
 
 from shop import i18n
 from shop.db import mark_for_rollback, read_only
-from shop.errors import N_, DomainError, InvalidInput
+from shop.errors import N_, DomainError, InvalidInput, NotFound
 from shop.money import format_fen
 from shop.orders.comments import LineupProduct, parse_comments
 from shop.orders.models import STATUS_LABELS, OrderSource
 from shop.orders.placing import ItemRequest, OrderRequest, PlacedOrder
-from shop.orders.reports import packing_list, stream_report
+from shop.orders.reports import packing_list, report_seen_by, stream_report
 from shop.orders.services import change_status, list_orders, order_detail, refund_units
 from shop.paging import Paging
 from shop.streams.live import notify_after_response
@@ -81,6 +81,8 @@ async def quick_entry(request: Request[Any, Any, Any], actor: Actor) -> Redirect
                 source=OrderSource.MANUAL.value,
             ),
         )
+    except NotFound:
+        raise  # another village's product or stream is not there at all: 404, not a note on the board
     except DomainError as exc:
         notify(request, exc.render(i18n.translate), "error")
         return Redirect(back, status_code=303)
@@ -229,6 +231,8 @@ async def order_move(
             courier=str(form.get("courier") or "") or None,
             events=events,
         )
+    except NotFound:
+        raise  # another village's order: 404, as if absent
     except DomainError as exc:
         mark_for_rollback(db_session)
         notify(request, exc.render(i18n.translate), "error")
@@ -263,6 +267,8 @@ async def order_refund(
         order = await refund_units(
             db_session, actor, order_id, units, note=str(form.get("note") or "")[:100], events=events
         )
+    except NotFound:
+        raise  # another village's order: 404, as if absent
     except DomainError as exc:
         mark_for_rollback(db_session)
         notify(request, exc.render(i18n.translate), "error")
@@ -357,7 +363,7 @@ async def shipping_csv(
 @get("/streams/{stream_id:int}/report", guards=[requires_user], name="stream_report")
 async def report_page(stream_id: IdPath, actor: Actor, db_session: DbSession) -> Template:
     stream = await StreamService(session=db_session).get_for(actor, stream_id)
-    report = await stream_report(db_session, stream)
+    report = report_seen_by(await stream_report(db_session, stream), actor)
     chart = bar_chart(
         [Bar(label, count) for label, count in report.buckets],
         title=i18n.translate(N_("Orders per 10 minutes")),

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shop.accounts.principal import Principal
 from shop.catalogue.models import Product
 from shop.orders.models import HOLDS_STOCK, Order, OrderLine, OrderStatus
 from shop.orders.suppliers import units_sold
@@ -213,3 +214,9 @@ async def packing_list(
 async def line_ids_of(session: AsyncSession, order_ids: list[int]) -> list[int]:
     rows = await session.execute(select(OrderLine.id).where(OrderLine.order_id.in_(order_ids)))
     return list(rows.scalars())
+
+
+def report_seen_by(report: StreamReport, viewer: Principal) -> StreamReport:
+    """The report as ``viewer`` may see it: whose goods sold is the village staff's to know, not a trainee's
+    (a trainee sees their practice stream's products and takings)."""
+    return report if viewer.is_staff else replace(report, households=[])

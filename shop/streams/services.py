@@ -429,6 +429,11 @@ class StreamService(SQLAlchemyAsyncRepositoryService[Stream]):
         if stream.status in (StreamStatus.ENDED.value, StreamStatus.CANCELLED.value):
             raise Conflict(N_("An ended or cancelled stream cannot be changed."))
         await self._check_plan(actor, stream.village_id, plan, ignore_id=stream.id)
+        # The new guests and lineup take the old rows' positions (unique per stream): the old rows must be
+        # gone before the new ones are inserted, or every edit of a planned lineup clashes with itself.
+        stream.pinned_item_id = None
+        stream.guests, stream.lineup = [], []
+        await self.session.flush()
         self._apply(stream, plan)
         await self.session.flush()
         await self.session.refresh(stream)

@@ -157,6 +157,22 @@ async def test_households_whose_goods_are_in_the_lineup_are_reminded_the_evening
     assert rows[0].due_at.isoformat().startswith("2031-11-30T11:00:00")  # 19:00 Beijing the day before
 
 
+async def test_a_planned_stream_with_guests_and_lineup_can_be_edited(client, world: World, auth) -> None:
+    millet, fu = await _product(client, auth), await _product(client, auth, "剪纸·福字", 5800)
+    guest = await _guest(client, auth)
+    body = _body(guest_ids=[guest], lineup=[{"product_id": millet}, {"product_id": fu}])
+    stream = (await client.post("/api/v1/streams", json=body, headers=auth["secretary_a"])).json()
+    path = f"/api/v1/streams/{stream['id']}"
+    notes = await client.patch(path, json={"notes": "先讲小米"}, headers=auth["secretary_a"])
+    assert notes.status_code == 200, notes.text
+    assert [item["product_id"] for item in notes.json()["lineup"]] == [millet, fu]
+    swapped = await client.patch(
+        path, json={"lineup": [{"product_id": fu}, {"product_id": millet}]}, headers=auth["secretary_a"]
+    )
+    assert swapped.status_code == 200, swapped.text
+    assert [item["product_id"] for item in swapped.json()["lineup"]] == [fu, millet]
+
+
 async def test_status_moves_and_illegal_moves_are_409(client, world: World, auth) -> None:
     stream = (await client.post("/api/v1/streams", json=_body(), headers=auth["secretary_a"])).json()
     path = f"/api/v1/streams/{stream['id']}/status"
