@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from shop.cases import scheduled as cases_scheduled
 from shop.catalogue import scheduled as catalogue_scheduled
 from shop.ledger import scheduled as ledger_scheduled
 from shop.notifications import scheduled as notifications_scheduled
@@ -19,4 +20,5 @@ ALL_JOBS: list[ScheduledJob] = [
     *orders_scheduled.JOBS,
     *ledger_scheduled.JOBS,
     *catalogue_scheduled.JOBS,
+    *cases_scheduled.JOBS,
 ]

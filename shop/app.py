@@ -16,6 +16,8 @@ from litestar.static_files import create_static_files_router
 from shop.accounts import controllers as accounts_api
 from shop.accounts import pages as accounts_pages
 from shop.accounts.secrets import SecretHasher
+from shop.cases import controllers as cases_api
+from shop.cases import pages as cases_pages
 from shop.catalogue import controllers as catalogue_api
 from shop.catalogue import pages as catalogue_pages
 from shop.db import create_alchemy_config
@@ -70,6 +72,7 @@ API_CONTROLLERS = [
     training_api.CohortController,
     training_api.ClassController,
     training_api.MyProgressController,
+    cases_api.CaseController,
 ]
 PAGE_ROUTES = [
     *accounts_pages.ROUTES,
@@ -81,6 +84,7 @@ PAGE_ROUTES = [
     *ledger_pages.ROUTES,
     *order_import_pages.ROUTES,
     *training_pages.ROUTES,
+    *cases_pages.ROUTES,
     *desk.ROUTES,
 ]
 

@@ -114,10 +114,14 @@ def users() -> None:
 @users.command("create")
 @click.option("--username", required=True)
 @click.option("--password", required=True)
-@click.option("--role", required=True, type=click.Choice(["admin", "secretary", "trainee"]))
+@click.option("--role", required=True, type=click.Choice(["admin", "secretary", "trainee", "township", "county"]))
 @click.option("--village", "village_ref", default=None, help="the village's name or id")
+@click.option("--township", default="", help="a township officer's township, as the villages spell it")
+@click.option("--county", default="", help="a township officer's or county supervisor's county")
 @click.option("--name", "display_name", default="")
-def users_create(username: str, password: str, role: str, village_ref: str | None, display_name: str) -> None:
+def users_create(
+    username: str, password: str, role: str, village_ref: str | None, township: str, county: str, display_name: str
+) -> None:
     """Create a user (as the operator at this console)."""
     from shop.accounts.principal import Principal
     from shop.accounts.secrets import SecretHasher
@@ -137,6 +141,8 @@ def users_create(username: str, password: str, role: str, village_ref: str | Non
             role=role,
             village_id=village_id,
             display_name=display_name,
+            township=township,
+            county=county,
         )
 
     try:

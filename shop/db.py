@@ -71,8 +71,10 @@ def _install_sqlite_rules(engine: AsyncEngine | Engine, synchronous: str) -> Non
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        readonly = conn.get_execution_options().get(READONLY_OPTION, False)
-        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+        options = conn.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            return  # e.g. a migration switching foreign keys off, which only works outside a transaction
+        conn.exec_driver_sql("BEGIN" if options.get(READONLY_OPTION, False) else "BEGIN IMMEDIATE")
 
 
 def create_engine(settings: Settings) -> AsyncEngine:

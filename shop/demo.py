@@ -162,6 +162,9 @@ async def seed_demo(session: AsyncSession, hasher: SecretHasher, events: DomainE
     from shop.training.demo import seed_training_demo
 
     await seed_training_demo(session, admin, village.id, hasher)
+    from shop.cases.demo import seed_cases_demo
+
+    await seed_cases_demo(session, hasher, host, township, county)
     return DemoResult(created=True, village_id=village.id)
 
 

@@ -73,6 +73,11 @@ class Settings:
         return self.var_dir / "media"
 
     @property
+    def case_photo_dir(self) -> Path:
+        """Villagers' photos for their cases: outside ``media_dir``, which is served to anyone."""
+        return self.var_dir / "case-photos"
+
+    @property
     def backup_dir(self) -> Path:
         return self.var_dir / "backups"
 

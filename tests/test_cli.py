@@ -99,3 +99,45 @@ def test_backup_command_writes_a_copy(shop_env, settings, tmp_path) -> None:
     result = CliRunner().invoke(main, ["backup", str(tmp_path / "copy.db")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "copy.db").stat().st_size > 0
+
+
+def test_officers_are_created_for_a_township_the_villages_name_and_the_demo_has_a_case_in_each_state(
+    shop_env,
+) -> None:
+    import asyncio
+
+    from sqlalchemy import select
+
+    from shop.cases.models import Case
+    from shop.db import create_alchemy_config, read_session
+    from shop.settings import Settings
+
+    runner = CliRunner()
+    assert runner.invoke(main, ["demo"]).exit_code == 0
+    base = ["users", "create", "--password", "long-enough-1", "--role", "township", "--county", "朝阳县"]
+    typo = runner.invoke(main, [*base, "--username", "xiang2", "--township", "东大道"])
+    assert typo.exit_code != 0
+    assert "东大道" in typo.output
+    ok = runner.invoke(main, [*base, "--username", "xiang2", "--township", "东大道乡"])
+    assert ok.exit_code == 0, ok.output
+    assert "created township xiang2" in ok.output
+
+    async def states() -> set[tuple[str, str, bool, bool]]:
+        config = create_alchemy_config(Settings.from_env())
+        try:
+            async with read_session(config) as session:
+                rows = await session.execute(
+                    select(Case.status, Case.level, Case.paused_since.is_not(None), Case.unrated)
+                )
+                return {tuple(r) for r in rows.all()}
+        finally:
+            await config.get_engine().dispose()
+
+    seen = asyncio.run(states())
+    assert ("open", "village", False, False) in seen  # just raised
+    assert ("open", "village", True, False) in seen  # waiting for the villager
+    assert ("open", "township", False, False) in seen  # a missed deadline
+    assert ("open", "county", False, False) in seen  # rated badly twice
+    assert ("answered", "village", False, False) in seen  # waiting for a rating
+    assert ("answered", "village", False, True) in seen  # 未评价
+    assert ("closed", "village", False, False) in seen  # satisfied

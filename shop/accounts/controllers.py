@@ -13,7 +13,7 @@ from litestar.params import JSONBody, Parameter
 from shop.accounts.schemas import HouseholdTokenRequest, MeOut, TokenOut, TokenRequest, UserIn, UserOut
 from shop.accounts.services import AuthService, UserService, principal_for_household, principal_for_user
 from shop.paging import Page
-from shop.web.auth import PUBLIC, TokenCache, bearer_token, requires_user
+from shop.web.auth import PUBLIC, TokenCache, bearer_token, requires_account
 from shop.web.deps import Actor, AppSettings, DbSession, Hasher, PageParams
 from shop.web.params import IdPath
 
@@ -68,14 +68,16 @@ class MeController(Controller):
 class UserController(Controller):
     path = "/users"
     tags = ["users"]
-    guards = [requires_user]
+    guards = [requires_account]
     dependencies = {"users": Provide(create_service_provider(UserService))}
 
     @post("/")
     async def create_user(
         self, data: JSONBody[UserIn], users: NamedDependency[UserService], actor: Actor, hasher: Hasher
     ) -> UserOut:
-        """Create a staff account (admin), or a trainee of the secretary's own village."""
+        """Create a staff account (admin): a secretary or trainee names ``village_id``, a township officer
+        ``township`` and ``county``, a county supervisor ``county``; a secretary creates trainees of their own
+        village."""
         user = await users.create_user(
             actor,
             hasher,
@@ -85,6 +87,8 @@ class UserController(Controller):
             village_id=data.village_id,
             display_name=data.display_name,
             phone=data.phone,
+            township=data.township,
+            county=data.county,
         )
         return UserOut.of(user)
 
@@ -94,9 +98,9 @@ class UserController(Controller):
         users: NamedDependency[UserService],
         actor: Actor,
         paging: PageParams,
-        role: Annotated[str | None, Parameter(description="admin, secretary or trainee")] = None,
+        role: Annotated[str | None, Parameter(description="admin, secretary, trainee, township or county")] = None,
     ) -> Page[UserOut]:
-        """Users the caller may see: all (admin), their village's (secretary), themselves (trainee)."""
+        """Users the caller may see: all (admin), their village's (secretary), themselves (anyone else)."""
         rows, total = await users.list_for(actor, paging, role=role)
         return Page([UserOut.of(u) for u in rows], total, paging.limit, paging.offset)
 

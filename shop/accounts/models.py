@@ -16,6 +16,10 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
     SECRETARY = "secretary"
     TRAINEE = "trainee"
+    # 乡镇干部: oversees the villages whose township and county are spelt as in ``township``/``county``.
+    TOWNSHIP = "township"
+    # 区县: the last level of a villager's case, for every village of ``county``.
+    COUNTY = "county"
 
 
 class User(BigIntAuditBase):
@@ -26,6 +30,9 @@ class User(BigIntAuditBase):
     phone: Mapped[str] = mapped_column(String(20), default="")
     role: Mapped[str] = mapped_column(String(16))
     village_id: Mapped[int | None] = mapped_column(ForeignKey("village.id", ondelete="RESTRICT"), index=True)
+    # A township officer's township and county, a county supervisor's county, as the villages spell them.
+    township: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    county: Mapped[str] = mapped_column(String(100), default="", server_default="")
     password_hash: Mapped[str] = mapped_column(String(200))
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
@@ -34,8 +41,12 @@ class User(BigIntAuditBase):
     calendar_secret: Mapped[str] = mapped_column(String(64), unique=True)
 
     __table_args__ = (
-        CheckConstraint("role in ('admin', 'secretary', 'trainee')", name="role_known"),
-        CheckConstraint("role = 'admin' or village_id is not null", name="staff_has_village"),
+        CheckConstraint("role in ('admin', 'secretary', 'trainee', 'township', 'county')", name="role_known"),
+        CheckConstraint("role in ('admin', 'township', 'county') or village_id is not null", name="staff_has_village"),
+        CheckConstraint(
+            "(role <> 'township' or (township <> '' and county <> '')) and (role <> 'county' or county <> '')",
+            name="officer_has_area",
+        ),
     )
 
     @property

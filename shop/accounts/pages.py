@@ -13,7 +13,7 @@ from shop.accounts.controllers import LOGIN_RATE_LIMIT
 from shop.accounts.principal import Principal
 from shop.accounts.services import AuthService, UserService, principal_for_household, principal_for_user
 from shop.errors import N_, AuthenticationFailed, DomainError, InvalidInput
-from shop.web.auth import PUBLIC, optional_principal, requires_user, session_payload
+from shop.web.auth import PUBLIC, optional_principal, requires_account, session_payload
 from shop.web.deps import Actor, DbSession, Hasher
 from shop.web.forms import form_error, notify, read_form
 
@@ -25,6 +25,10 @@ def home_for(principal: Principal) -> str:
         return "/admin/villages"
     if principal.is_secretary:
         return "/village"
+    if principal.role == "township":
+        return "/township"
+    if principal.role == "county":
+        return "/county"
     return "/training"
 
 
@@ -100,7 +104,7 @@ def calendar_url(request: Request[Any, Any, Any], secret: str) -> str:
     return f"{base}/calendar/{secret}.ics"
 
 
-@get("/account", guards=[requires_user], name="account")
+@get("/account", guards=[requires_account], name="account")
 async def account_page(request: Request[Any, Any, Any], actor: Actor, db_session: DbSession) -> Template:
     user = await UserService(session=db_session).get_for(actor, actor.id)
     return Template(
@@ -115,7 +119,7 @@ async def account_page(request: Request[Any, Any, Any], actor: Actor, db_session
     )
 
 
-@post("/account/password", guards=[requires_user])
+@post("/account/password", guards=[requires_account])
 async def change_password(
     request: Request[Any, Any, Any], actor: Actor, db_session: DbSession, hasher: Hasher
 ) -> Template | Redirect:

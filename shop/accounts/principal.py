@@ -7,7 +7,7 @@ from typing import Literal
 
 from shop.errors import InvalidInput, NotFound, PermissionDenied
 
-PrincipalRole = Literal["admin", "secretary", "trainee", "household"]
+PrincipalRole = Literal["admin", "secretary", "trainee", "township", "county", "household"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +17,9 @@ class Principal:
     role: PrincipalRole
     village_id: int | None
     name: str
+    # A township officer's township and county, a county supervisor's county (as the villages spell them).
+    township: str = ""
+    county: str = ""
 
     @classmethod
     def system(cls) -> Principal:
@@ -36,6 +39,11 @@ class Principal:
         return self.role in ("admin", "secretary")
 
     @property
+    def is_officer(self) -> bool:
+        """A township officer or the county supervisor: answers villagers' cases, keeps no village's books."""
+        return self.role in ("township", "county")
+
+    @property
     def household_id(self) -> int | None:
         return self.id if self.kind == "household" else None
 
@@ -52,8 +60,13 @@ class Principal:
             raise PermissionDenied()
 
     def village_filter(self) -> int | None:
-        """The village a query must be limited to; ``None`` means every village (admin only)."""
-        return None if self.is_admin else self.village_id
+        """The village a query must be limited to; ``None`` means every village (admin only). A principal
+        without a village of its own (a township officer) has no village-wide reach here."""
+        if self.is_admin:
+            return None
+        if self.village_id is None:
+            raise PermissionDenied()
+        return self.village_id
 
     def can_reach_village(self, village_id: int | None) -> bool:
         return self.is_admin or (village_id is not None and village_id == self.village_id)

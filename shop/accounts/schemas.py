@@ -30,10 +30,13 @@ class TokenOut(msgspec.Struct):
 class UserIn(msgspec.Struct, forbid_unknown_fields=True):
     username: Annotated[str, msgspec.Meta(min_length=3, max_length=64)]
     password: Annotated[str, msgspec.Meta(min_length=8, max_length=200)]
-    role: Literal["admin", "secretary", "trainee"]
+    role: Literal["admin", "secretary", "trainee", "township", "county"]
     village_id: DbId | None = None
     display_name: Annotated[str, msgspec.Meta(max_length=50)] = ""
     phone: Annotated[str, msgspec.Meta(max_length=20)] = ""
+    # A township officer's township and county, a county supervisor's county, as the villages spell them.
+    township: Annotated[str, msgspec.Meta(max_length=100)] = ""
+    county: Annotated[str, msgspec.Meta(max_length=100)] = ""
 
 
 class UserOut(msgspec.Struct):
@@ -43,10 +46,21 @@ class UserOut(msgspec.Struct):
     role: str
     village_id: int | None
     active: bool
+    township: str = ""
+    county: str = ""
 
     @classmethod
     def of(cls, user: User) -> UserOut:
-        return cls(user.id, user.username, user.display_name, user.role, user.village_id, user.active)
+        return cls(
+            user.id,
+            user.username,
+            user.display_name,
+            user.role,
+            user.village_id,
+            user.active,
+            township=user.township,
+            county=user.county,
+        )
 
 
 class MeOut(msgspec.Struct):

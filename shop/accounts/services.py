@@ -32,7 +32,15 @@ LOCK_FOR = timedelta(minutes=15)
 
 
 def principal_for_user(user: User) -> Principal:
-    return Principal(kind="user", id=user.id, role=user.role, village_id=user.village_id, name=user.name)  # type: ignore[arg-type]
+    return Principal(
+        kind="user",
+        id=user.id,
+        role=user.role,  # type: ignore[arg-type]
+        village_id=user.village_id,
+        name=user.name,
+        township=user.township,
+        county=user.county,
+    )
 
 
 def principal_for_household(household: Household) -> Principal:
@@ -66,6 +74,8 @@ class UserService(SQLAlchemyAsyncRepositoryService[User]):
         village_id: int | None = None,
         display_name: str = "",
         phone: str = "",
+        township: str = "",
+        county: str = "",
     ) -> User:
         actor.require_staff()
         username = clean_text(username, "username", max_len=64, required=True)
@@ -74,16 +84,17 @@ class UserService(SQLAlchemyAsyncRepositoryService[User]):
         try:
             role_value = Role(role)
         except ValueError as exc:
-            raise InvalidInput("role", N_("The role must be admin, secretary or trainee.")) from exc
+            raise InvalidInput("role", N_("The role must be admin, secretary, trainee, township or county.")) from exc
         if actor.is_secretary:
             # A secretary may add trainees to their own village, nothing else.
             if role_value is not Role.TRAINEE:
                 raise PermissionDenied(N_("A secretary may only create trainee accounts."))
             village_id = actor.target_village(village_id)
-        elif role_value is Role.ADMIN:
+        elif role_value in (Role.ADMIN, Role.TOWNSHIP, Role.COUNTY):
             village_id = None
         elif village_id is None:
             raise InvalidInput("village_id", N_("Secretaries and trainees belong to a village (village_id)."))
+        township, county = await self._officer_area(role_value, township, county)
         if village_id is not None and await self.repository.session.get(Village, village_id) is None:
             raise InvalidInput("village_id", N_("There is no village with this id."))
         if await self.repository.exists(username=username):
@@ -95,6 +106,8 @@ class UserService(SQLAlchemyAsyncRepositoryService[User]):
             phone=clean_phone(phone),
             role=role_value.value,
             village_id=village_id,
+            township=township,
+            county=county,
             password_hash=password_hash,
             calendar_secret=secrets.token_urlsafe(24),
         )
@@ -103,16 +116,47 @@ class UserService(SQLAlchemyAsyncRepositoryService[User]):
         except IntegrityError as exc:
             raise Conflict(N_("The username %(name)s is already taken."), field="username", name=username) from exc
 
+    async def _officer_area(self, role: Role, township: str, county: str) -> tuple[str, str]:
+        """A township officer names a township and county, a county supervisor a county, spelt as at least
+        one village spells them (a typo would leave the officer with nothing to see); others name neither."""
+        township = clean_text(township, "township", max_len=100)
+        county = clean_text(county, "county", max_len=100)
+        for field, value in (("township", township), ("county", county)):
+            if any(ord(c) < 32 or ord(c) == 127 for c in value):
+                raise InvalidInput(field, N_("%(name)s holds a character that cannot be typed."), name=field)
+        if role is Role.TOWNSHIP:
+            if not township or not county:
+                raise InvalidInput("township", N_("A township officer names the township and the county."))
+            known = select(Village.id).where(Village.township == township, Village.county == county)
+            if (await self.repository.session.execute(known.limit(1))).first() is None:
+                raise InvalidInput(
+                    "township",
+                    N_("No village lies in %(township)s, %(county)s: write them as the villages do."),
+                    township=township,
+                    county=county,
+                )
+            return township, county
+        if role is Role.COUNTY:
+            if not county:
+                raise InvalidInput("county", N_("A county supervisor names the county."))
+            known = select(Village.id).where(Village.county == county)
+            if (await self.repository.session.execute(known.limit(1))).first() is None:
+                raise InvalidInput(
+                    "county", N_("No village lies in %(county)s: write it as the villages do."), county=county
+                )
+            return "", county
+        return "", ""
+
     async def list_for(
         self, actor: Principal, paging: Paging, *, role: str | None = None
     ) -> tuple[Sequence[User], int]:
         if actor.kind != "user":
             raise PermissionDenied()
         filters: list = []
-        if actor.role == "trainee":
-            filters.append(User.id == actor.id)
-        elif actor.is_secretary:
+        if actor.is_secretary:
             filters.append(User.village_id == actor.village_id)
+        elif not actor.is_admin:
+            filters.append(User.id == actor.id)  # trainees and officers: themselves
         if role:
             filters.append(User.role == role)
         return await self.get_many_and_count(*filters, paging.filter, order_by=[(User.id, False)])
@@ -121,9 +165,9 @@ class UserService(SQLAlchemyAsyncRepositoryService[User]):
         user = await self.repository.get_one_or_none(id=user_id)
         if user is None or actor.kind != "user":
             raise NotFound()
-        if actor.role == "trainee" and user.id != actor.id:
-            raise NotFound()
         if actor.is_secretary and user.village_id != actor.village_id:
+            raise NotFound()
+        if not actor.is_admin and not actor.is_secretary and user.id != actor.id:
             raise NotFound()
         return user
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from litestar import Controller, get, post, put
 from litestar.params import JSONBody
 
+from shop.cases import counts as case_counts
+from shop.cases.schemas import CaseMonthOut
 from shop.ledger.policy import policy_at, set_policy
 from shop.ledger.posting import pay_out
 from shop.ledger.reading import earnings, transparency
@@ -107,8 +109,10 @@ async def create_payout(data: JSONBody[PayoutIn], db_session: DbSession, actor: 
 @get("/villages/{village_id:int}/transparency", tags=["ledger"], opt=PUBLIC, security=[])
 async def village_transparency(village_id: IdPath, db_session: DbSession) -> TransparencyOut:
     """Public (阳光三务): per month, the collective's income, what households were credited and paid, and
-    how many benefited; households are named only when the village turned that on."""
+    how many benefited; households are named only when the village turned that on. ``cases``: per month,
+    the villagers' questions received, responded to in time, resolved, rated and satisfied (counts only)."""
     village, months = await transparency(db_session, village_id)
+    case_months = await case_counts.monthly(db_session, [village.id])
     return TransparencyOut(
         village_id=village.id,
         village=village.name,
@@ -125,4 +129,5 @@ async def village_transparency(village_id: IdPath, db_session: DbSession) -> Tra
             )
             for m in months
         ],
+        cases=[CaseMonthOut.of(f) for f in case_months],
     )

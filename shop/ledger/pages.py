@@ -13,6 +13,9 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
 from shop import i18n
+from shop.cases import counts as case_counts
+from shop.cases.marks import household_marks
+from shop.cases.services import audit_rows as case_audit_rows
 from shop.errors import N_, DomainError, InvalidInput, Label
 from shop.ledger.models import ACCOUNT_LABELS, METHOD_LABELS, PayoutMethod
 from shop.ledger.payouts import balances, batch_payouts, pay_batch
@@ -87,9 +90,13 @@ async def household_home(request: Request[Any, Any, Any], actor: Actor, db_sessi
         label_latest=True,
     )
     months = [label for label, _ in result.monthly][::-1]
+    marks = await household_marks(
+        db_session, actor.id, [s.transaction_id for s in result.sales], [p.id for p in result.payouts]
+    )
     return Template(
         "ledger/household_home.html",
         context={
+            "marks": marks,
             "earnings": result,
             "household": result.household,
             "village": village,
@@ -405,7 +412,9 @@ async def ledger_export(fmt: FromPath[str], actor: Actor, db_session: DbSession)
 
 @get("/audit", guards=[requires_staff], name="audit")
 async def audit_page(actor: Actor, db_session: DbSession) -> Template:
-    rows = await audit_trail(db_session, actor, _village_of(actor))
+    village_id = _village_of(actor)
+    rows = await audit_trail(db_session, actor, village_id)
+    rows = sorted([*rows, *await case_audit_rows(db_session, village_id)], key=lambda r: r.at, reverse=True)[:200]
     for row in rows:
         row.actor = i18n.translate(row.actor)
         row.params = {k: i18n.translate(v) if isinstance(v, Label) else v for k, v in row.params.items()}
@@ -424,7 +433,14 @@ async def transparency_page(
     village, rows = await transparency(db_session, village_id, months)
     return Template(
         "ledger/transparency.html",
-        context={"village": village, "rows": rows, "today": local_today(), "month_label": month_label, "user": None},
+        context={
+            "village": village,
+            "rows": rows,
+            "cases": await case_counts.monthly(db_session, [village.id], months),
+            "today": local_today(),
+            "month_label": month_label,
+            "user": None,
+        },
     )
 
 

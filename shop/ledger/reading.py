@@ -56,6 +56,9 @@ class SaleRow:
     amount_fen: int
     stream: str | None
     order_id: int | None
+    # Which posting and which of the household's entries (a villager's question about a sale names it).
+    transaction_id: int = 0
+    entry_id: int = 0
 
 
 @dataclass
@@ -194,6 +197,7 @@ async def sale_rows(
     stmt = (
         select(
             LedgerEntry.transaction_id,
+            LedgerEntry.id,
             LedgerEntry.posted_at,
             LedgerTransaction.kind,
             Product.name,
@@ -217,12 +221,14 @@ async def sale_rows(
     # A sale that settles a debt has two entries (balance and recovery): fetch enough rows, show one per sale.
     rows = await session.execute(stmt.limit(limit * 2))
     out: dict[int, SaleRow] = {}
-    for transaction_id, posted_at, kind, product, units, amount, stream, order_id in rows.all():
+    for transaction_id, entry_id, posted_at, kind, product, units, amount, stream, order_id in rows.all():
         if transaction_id in out:
             out[transaction_id].units += units
             out[transaction_id].amount_fen += int(amount)
         elif len(out) < limit:
-            out[transaction_id] = SaleRow(posted_at, kind, product, units, int(amount), stream, order_id)
+            out[transaction_id] = SaleRow(
+                posted_at, kind, product, units, int(amount), stream, order_id, transaction_id, entry_id
+            )
     return list(out.values())
 
 
@@ -486,7 +492,10 @@ async def _money_rows(session: AsyncSession, village_id: int, who: _Actors, limi
                 AuditRow(
                     t.posted_at,
                     by,
-                    N_("Paid %(household)s by %(method)s"),
+                    # A payment that never arrived is reversed for a villager's case (shop.cases.corrections).
+                    N_("Payment to %(household)s by %(method)s reversed: it never arrived")
+                    if t.reverses_id
+                    else N_("Paid %(household)s by %(method)s"),
                     {
                         "household": households.get(household, "—") if household else "—",
                         "method": Label(METHOD_LABELS.get(paid.account_ref, paid.account_ref) if paid else "—"),
@@ -503,7 +512,15 @@ async def _money_rows(session: AsyncSession, village_id: int, who: _Actors, limi
             else N_("Refund taken back from households: order %(order)s, %(units)s units")
         )
         params = {"order": t.order_id, "units": t.quantity}
-        rows.append(AuditRow(t.posted_at, by, message, params, gross, f"/orders/{t.order_id}"))
+        link = f"/orders/{t.order_id}"
+        if t.dedupe_key.startswith("case:"):  # a sale split again for a villager's case (shop.cases.corrections)
+            case_id = t.dedupe_key.split(":")[1]
+            message, params, link = (
+                N_("Sale %(order)s split again for case #%(case)s"),
+                {**params, "case": case_id},
+                f"/cases/{case_id}",
+            )
+        rows.append(AuditRow(t.posted_at, by, message, params, gross, link))
     return rows
 
 

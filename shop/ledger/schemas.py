@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from shop.cases.schemas import CaseMonthOut
 from shop.web.params import DbId
 
 Bp = Annotated[int, msgspec.Meta(ge=0, le=10_000, description="basis points: 100 = 1%")]
@@ -79,3 +80,5 @@ class TransparencyOut(msgspec.Struct):
     village_id: int
     village: str
     months: list[TransparencyMonth]
+    # Villagers' questions per month received: counts only (shop.cases.counts says what each means).
+    cases: list[CaseMonthOut] = msgspec.field(default_factory=list)

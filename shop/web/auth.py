@@ -189,10 +189,31 @@ async def requires_admin(connection: ASGIConnection, _: BaseRouteHandler) -> Non
 
 
 async def requires_user(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    if _principal(connection).kind != "user":
+    """The village's tools (products, streams, training): its staff and trainees, not the township's or the
+    county's officers, who keep no village's books."""
+    principal = _principal(connection)
+    if principal.kind != "user" or principal.is_officer:
         raise PermissionDeniedException("staff and trainees only")
+
+
+async def requires_account(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """Anyone with a staff account, officers included (their own account, password, calendar)."""
+    if _principal(connection).kind != "user":
+        raise PermissionDeniedException("staff accounts only")
 
 
 async def requires_household(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     if _principal(connection).kind != "household":
         raise PermissionDeniedException("households only")
+
+
+async def requires_handler(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """Those who answer villagers' cases: the village secretary, the township officer, the county supervisor
+    and the admin."""
+    if _principal(connection).role not in ("secretary", "township", "county", "admin"):
+        raise PermissionDeniedException("case handlers only")
+
+
+async def requires_officer(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    if _principal(connection).role not in ("township", "county", "admin"):
+        raise PermissionDeniedException("township, county and admin only")

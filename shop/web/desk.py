@@ -12,6 +12,7 @@ from litestar import get
 from litestar.response import Redirect, Template
 from sqlalchemy import func, select
 
+from shop.cases.models import Case, CaseStatus
 from shop.ledger.models import HouseholdBalance
 from shop.ledger.policy import has_policy, sales_awaiting_policy
 from shop.orders.imports.services import count_held_orders
@@ -66,8 +67,16 @@ async def desk_figures(db_session: DbSession, village_id: int) -> dict[str, Any]
             .limit(1)
         )
     ).scalar_one_or_none()
+    open_cases = (
+        await db_session.execute(
+            select(func.count())
+            .select_from(Case)
+            .where(Case.village_id == village_id, Case.status == CaseStatus.OPEN.value)
+        )
+    ).scalar_one()
     fee_policy_missing = not await has_policy(db_session, village_id)
     return {
+        "open_cases": open_cases,
         "fee_policy_missing": fee_policy_missing,
         "sales_awaiting_policy": await sales_awaiting_policy(db_session, village_id) if fee_policy_missing else 0,
         "orders_today": today[0],

@@ -16,7 +16,7 @@ from litestar.exceptions import (
 )
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from shop import i18n
 from shop.errors import N_, DomainError
@@ -130,6 +130,17 @@ def operational_error_handler(request: Request, exc: OperationalError) -> Respon
     return internal_error_handler(request, exc)
 
 
+def database_error_handler(request: Request, exc: DBAPIError) -> Response:
+    # PostgreSQL refuses a NUL character in text ("invalid byte sequence for encoding UTF8: 0x00"): the
+    # input is wrong, wherever it came in (a search box, a query parameter, a pasted title).
+    if "0x00" in str(exc.orig) or type(exc.orig).__name__ == "CharacterNotInRepertoireError":
+        message = i18n.translate(N_("The text holds a character that cannot be stored; type it again."))
+        if is_api(request):
+            return _json(400, message)
+        return error_page(request, 400, message)
+    return internal_error_handler(request, exc)
+
+
 def internal_error_handler(request: Request, exc: Exception) -> Response:
     log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path, exc_info=exc)
     if is_api(request):
@@ -142,5 +153,6 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     HTTPException: http_exception_handler,
     IntegrityError: integrity_error_handler,
     OperationalError: operational_error_handler,
+    DBAPIError: database_error_handler,
     Exception: internal_error_handler,
 }

@@ -10,8 +10,8 @@ HOUSEHOLD = "household"
 TRAINEE = "trainee"
 SECRETARY = "secretary"
 ADMIN = "admin"
-# Issue 13 adds TOWNSHIP = "township" and COUNTY = "county": a caller below for each, and the role in the
-# rows that they reach.
+TOWNSHIP = "township"  # the officer of 东大道乡 (villages a and b); village c lies in another township
+COUNTY = "county"  # the supervisor of 朝阳县 (every village of the world)
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,15 @@ CALLERS = (
         (Scope("b", "b2", "secretary_b"), Scope("c", "c2", "secretary_c")),
         frozenset({"a1", "a2", "buyers:a"}),
     ),
+    # Officers see the households of their villages (on a case) and no buyer.
+    Caller(
+        TOWNSHIP,
+        "township_a",
+        Scope("a", "a1", "township_a"),
+        (Scope("c", "c1", "township_c"),),
+        frozenset({"a1", "a2", "b1", "b2"}),
+    ),
+    Caller(COUNTY, "county", Scope("a", "a1", "county"), (), frozenset({"a1", "a2", "b1", "b2", "c1", "c2"})),
     # The admin works in village b, so that what the secretary changes in a does not meet it.
     Caller(
         ADMIN,

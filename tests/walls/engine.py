@@ -117,7 +117,7 @@ class Doors:
     @classmethod
     async def open(cls, client: AsyncTestClient[Litestar], world: WallsWorld, secret_key: str) -> Doors:
         doors = cls(client, world, generate_csrf_token(secret_key))
-        for principal in ("admin", "secretary_a", "trainee_a", "household_a1"):
+        for principal in ("admin", "secretary_a", "trainee_a", "household_a1", "township_a", "county"):
             await doors.sign_in(principal)
         return doors
 

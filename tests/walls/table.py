@@ -19,15 +19,15 @@ HOW TO ADD A ROW (a new route without one fails test_every_route_has_a_row, whic
 - ``scoped=False``: the route's ids are nobody's records (public codes, file names): no "other" check.
 - ``reached_as={401}``: an answer that looks like a wall but is the route's own answer to the test's input.
 
-A new role (issue 13: township, county) is a Caller in tests/walls/callers.py and a name in the sets below.
+A new role is a Caller in tests/walls/callers.py and a name in the sets below (township and county came so).
 """
 
 from __future__ import annotations
 
-from tests.walls.callers import ADMIN, ANONYMOUS, HOUSEHOLD, SECRETARY, TRAINEE
+from tests.walls.callers import ADMIN, ANONYMOUS, COUNTY, HOUSEHOLD, SECRETARY, TOWNSHIP, TRAINEE
 from tests.walls.engine import Row
 
-SIGNED_IN = frozenset({HOUSEHOLD, TRAINEE, SECRETARY, ADMIN})
+SIGNED_IN = frozenset({HOUSEHOLD, TRAINEE, SECRETARY, ADMIN, TOWNSHIP, COUNTY})
 EVERYONE = SIGNED_IN | {ANONYMOUS}
 USERS = frozenset({TRAINEE, SECRETARY, ADMIN})  # staff accounts and trainees (not households)
 STAFF = frozenset({SECRETARY, ADMIN})
@@ -35,6 +35,12 @@ ADMINS = frozenset({ADMIN})
 HOUSEHOLDS = frozenset({HOUSEHOLD})
 TRAINEES = frozenset({TRAINEE})
 HOUSEHOLDS_AND_STAFF = HOUSEHOLDS | STAFF
+OFFICERS = frozenset({TOWNSHIP, COUNTY})  # answer villagers' cases; keep no village's books
+ACCOUNTS = USERS | OFFICERS  # anyone with a staff account: their own account and password
+HANDLERS = STAFF | OFFICERS  # who answers villagers' cases
+CASE_PARTIES = HOUSEHOLDS | HANDLERS
+COUNTY_LEVEL = frozenset({COUNTY, ADMIN})
+_COUNTY_REASON = {"reason": "已复核三次，磅单和监控一致。"}
 
 WRONG_LOGIN = frozenset({401})  # the login's answer to a wrong name or secret
 _CLASS = {
@@ -99,9 +105,9 @@ WALLS: dict[str, Row] = {
     "GET /api/v1/households/{household_id:int}": Row(HOUSEHOLDS_AND_STAFF),
     "GET /api/v1/households/{household_id:int}/earnings": Row(HOUSEHOLDS_AND_STAFF),
     # --- staff accounts and trainees ------------------------------------------------------------------------
-    "GET /account": Row(USERS),
-    "POST /account/password": Row(USERS, body={"current": "not-my-password", "password": "a-new-password-1"}),
-    "GET /api/v1/users": Row(USERS),
+    "GET /account": Row(ACCOUNTS),
+    "POST /account/password": Row(ACCOUNTS, body={"current": "not-my-password", "password": "a-new-password-1"}),
+    "GET /api/v1/users": Row(ACCOUNTS),
     "GET /api/v1/users/{user_id:int}": Row(USERS),
     "POST /api/v1/users": Row(
         STAFF,
@@ -326,4 +332,33 @@ WALLS: dict[str, Row] = {
     "POST /training/classes/{class_id:int}/attendance": Row(STAFF),
     "GET /training/classes/{class_id:int}/qr": Row(STAFF),
     "POST /training/certificates/{certificate_id:int}/revoke": Row(STAFF, last=True),
+    # --- villagers' questions and disputes (issue 13): raised and rated by the household, answered by the
+    # village, the township and the county; each village's case is household 1's, about its weigh-in --------
+    "POST /api/v1/cases": Row(HOUSEHOLDS, body={"topic": "other", "text": "问一下分红"}),
+    "GET /api/v1/cases": Row(CASE_PARTIES),
+    "GET /api/v1/cases/{case_id:int}": Row(CASE_PARTIES),
+    "POST /api/v1/cases/{case_id:int}/replies": Row(CASE_PARTIES, body={"text": "补充一句"}),
+    "POST /api/v1/cases/{case_id:int}/resolve": Row(HANDLERS, body={"outcome": "upheld", "text": "磅单无误"}),
+    "POST /api/v1/cases/{case_id:int}/rating": Row(HOUSEHOLDS, body={"solved": True, "satisfaction": "fair"}),
+    "POST /api/v1/cases/{case_id:int}/close": Row(COUNTY_LEVEL, body=_COUNTY_REASON),
+    "POST /api/v1/cases/{case_id:int}/corrections": Row(HANDLERS, body={"kind": "price", "unit_price_fen": 4000}),
+    "GET /household/cases": Row(HOUSEHOLDS),
+    "GET /household/cases/new": Row(HOUSEHOLDS),
+    "POST /household/cases/new": Row(HOUSEHOLDS, body={"topic": "other", "text": "问一下分红"}),
+    "GET /household/cases/{case_id:int}": Row(HOUSEHOLDS),
+    "POST /household/cases/{case_id:int}/info": Row(HOUSEHOLDS, body={"text": "补充一句"}),
+    "POST /household/cases/{case_id:int}/rating": Row(HOUSEHOLDS, body={"solved": "yes"}),
+    "GET /cases/photos/{photo_id:int}": Row(CASE_PARTIES, use={"photo_id": "case_photo_id"}),
+    "GET /cases": Row(HANDLERS),
+    "GET /cases/{case_id:int}": Row(HANDLERS),
+    "POST /cases/{case_id:int}/reply": Row(HANDLERS, body={"text": "我们在核对"}),
+    "POST /cases/{case_id:int}/resolve": Row(HANDLERS, body={"outcome": "upheld", "resolution": "磅单无误"}),
+    "POST /cases/{case_id:int}/correct": Row(HANDLERS, body={"kind": "price", "price": "40"}),
+    "POST /cases/{case_id:int}/close": Row(COUNTY_LEVEL, body=_COUNTY_REASON),
+    "GET /township": Row(OFFICERS | ADMINS),  # the county and the admin are sent on to /county
+    "GET /county": Row(OFFICERS | ADMINS),  # a township officer is sent back to /township
+    "GET /admin/officers": Row(ADMINS),
+    "POST /admin/officers": Row(
+        ADMINS, body={"role": "county", "username": "walls_xian", "password": "long-enough-1", "county": "朝阳县"}
+    ),
 }

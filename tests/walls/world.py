@@ -129,6 +129,15 @@ async def build_walls_world(app: Litestar, client: AsyncTestClient[Litestar]) ->
                 pins[household_key] = pin
                 records.household_markers[household_key] = (f"{prefix}-00{n}", f"户主{household_key}")
             records.ids["practice_stream_id"] = await _practice_stream(session, village.id, users[f"trainee_{key}"])
+        for username, role, township in (
+            ("township_a", "township", TOWNSHIPS["a"]),
+            ("township_c", "township", TOWNSHIPS["c"]),
+            ("county", "county", ""),
+        ):
+            officer = await user_service.create_user(
+                system, hasher, username=username, password=PASSWORD, role=role, township=township, county=COUNTY
+            )
+            users[username] = officer.id
     tokens = await _mint_tokens(app, users, households)
     api = _Api(client)
     enrollments: dict[str, int] = {}
@@ -142,6 +151,7 @@ async def build_walls_world(app: Litestar, client: AsyncTestClient[Litestar]) ->
             "订单号,商品\n1,小米\n".encode(),
         )
     notifications, secrets = await _direct_records(app, villages, users, households)
+    await _cases(app, villages, households)
     return WallsWorld(villages, users, households, tokens, secrets, notifications, enrollments, pins)
 
 
@@ -331,3 +341,37 @@ async def _direct_records(
             for name, secret in await session.execute(select(User.username, User.calendar_secret))
         }
     return notifications, secrets
+
+
+async def _cases(app: Litestar, villages: dict[str, VillageRecords], households: dict[str, int]) -> None:
+    """In each village, household 1's question about its weigh-in, with a photo of the scale slip."""
+    import asyncio
+
+    from sqlalchemy import select
+
+    from shop.accounts.services import AuthService
+    from shop.cases.models import CasePhoto
+    from shop.cases.services import raise_case
+    from shop.catalogue.models import Contribution
+    from shop.db import unit_of_work
+    from shop.media import store_photo
+
+    for key, records in villages.items():
+        photo = await asyncio.to_thread(store_photo, png_bytes(), app.state.settings.case_photo_dir)
+        async with unit_of_work(app.state.alchemy_config) as session:
+            household = await AuthService(session, app.state.hasher).load_principal("household", households[f"{key}1"])
+            assert household is not None
+            contribution = (
+                await session.execute(
+                    select(Contribution.id).where(
+                        Contribution.lot_id == records.ids["lot_id"], Contribution.household_id == household.id
+                    )
+                )
+            ).scalar_one()
+            case = await raise_case(
+                session, household, topic="weight", text="称少了", contribution_id=contribution, photos=[photo]
+            )
+            records.ids["case_id"] = case.id
+            records.ids["case_photo_id"] = (
+                await session.execute(select(CasePhoto.id).where(CasePhoto.case_id == case.id))
+            ).scalar_one()
