@@ -32,7 +32,7 @@ RUNS = 300
 async def _fill(settings, household_id: int, village_id: int, product_id: int, lot_id: int) -> None:
     """10,000 completed sales of the household's goods over the last two years, credited in the ledger."""
     from shop.db import create_alchemy_config, unit_of_work
-    from shop.ledger.models import HouseholdBalance, HouseholdMonth, LedgerEntry, LedgerTransaction
+    from shop.ledger.models import FeePolicy, HouseholdBalance, HouseholdMonth, LedgerEntry, LedgerTransaction
     from shop.orders.models import Allocation, Order, OrderLine
     from shop.timeutil import to_local
 
@@ -119,6 +119,16 @@ async def _fill(settings, household_id: int, village_id: int, product_id: int, l
         ):
             for chunk in range(0, len(rows), 5000):
                 await session.execute(insert(model), rows[chunk : chunk + 5000])
+        # The policy those credits were made under (3990 → 3271 for the household: 500 / 300 / 1000 bp).
+        await session.execute(
+            insert(FeePolicy).values(
+                village_id=village_id,
+                platform_bp={"douyin": 500},
+                operator_bp=300,
+                collective_bp=1000,
+                effective_from=start - timedelta(days=1),
+            )
+        )
         await session.execute(
             insert(HouseholdBalance).values(
                 household_id=household_id,

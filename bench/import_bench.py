@@ -20,11 +20,12 @@ from shop.accounts.secrets import SecretHasher
 from shop.catalogue.services import ContributionInput, LotService, ProductFields, ProductService
 from shop.cli import migrate
 from shop.db import create_alchemy_config, read_session, unit_of_work
-from shop.orders.imports.services import import_export, read_export
+from shop.orders.imports.services import OrderImports, read_export
 from shop.orders.models import Allocation, Order, OrderLine
 from shop.settings import Settings
 from shop.timeutil import local_today
 from shop.villages.services import HouseholdService, VillageService
+from shop.wiring import link_domains
 from tests.orders.export_factory import PRODUCTS, make_douyin_export
 
 
@@ -86,9 +87,8 @@ async def _measure(settings: Settings, data: bytes, rows: int) -> dict[str, floa
         assert plan.lines == rows, (plan.lines, rows)
 
         started = time.perf_counter()
-        outcome = await import_export(
-            alchemy, settings, Principal.system(), data, "orders.csv", "douyin", village_id=village_id
-        )
+        imports = OrderImports(alchemy, settings, link_domains().events)
+        outcome = await imports.import_export(Principal.system(), data, "orders.csv", "douyin", village_id=village_id)
         total_seconds = time.perf_counter() - started
         async with read_session(alchemy) as session:
             orders = (await session.execute(select(func.count()).select_from(Order))).scalar_one()

@@ -23,11 +23,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from scheduler.jobs import ALL_JOBS
 from shop.db import create_alchemy_config, unit_of_work
+from shop.events import DomainEvents
 from shop.ops.lease import acquire_or_renew, release
 from shop.scheduling import JobContext, ScheduledJob
 from shop.settings import Settings
 from shop.timeutil import SHANGHAI, utcnow
-from shop.wiring import connect_domains
+from shop.wiring import link_domains
 
 log = logging.getLogger("scheduler")
 
@@ -36,6 +37,7 @@ log = logging.getLogger("scheduler")
 class SchedulerRunner:
     settings: Settings
     alchemy: SQLAlchemyAsyncConfig
+    events: DomainEvents
     jobs: list[ScheduledJob] = field(default_factory=lambda: list(ALL_JOBS))
     holder: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
     is_leader: bool = False
@@ -75,7 +77,7 @@ class SchedulerRunner:
     async def run_job(self, job: ScheduledJob, now: datetime | None = None) -> object:
         if not self.is_leader:
             return None
-        ctx = JobContext(alchemy=self.alchemy, settings=self.settings, now=now or utcnow())
+        ctx = JobContext(alchemy=self.alchemy, settings=self.settings, now=now or utcnow(), events=self.events)
         try:
             result = await job.func(ctx)
         except Exception:
@@ -136,5 +138,6 @@ class SchedulerRunner:
 
 
 def make_runner(settings: Settings) -> SchedulerRunner:
-    connect_domains()
-    return SchedulerRunner(settings=settings, alchemy=create_alchemy_config(settings))
+    """The scheduler process's runner, with its own links between the domains (no live board here: the
+    boards' watchers live in the web processes and look at the database every few seconds)."""
+    return SchedulerRunner(settings=settings, alchemy=create_alchemy_config(settings), events=link_domains().events)

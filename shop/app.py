@@ -32,6 +32,7 @@ from shop.orders import controllers as orders_api
 from shop.orders import pages as orders_pages
 from shop.orders.imports import controllers as order_import_api
 from shop.orders.imports import pages as order_import_pages
+from shop.orders.imports.services import OrderImports
 from shop.orders.writer import OrderWriter
 from shop.settings import Settings
 from shop.streams import controllers as streams_api
@@ -47,7 +48,7 @@ from shop.web.deps import SHARED_DEPENDENCIES
 from shop.web.errors import EXCEPTION_HANDLERS
 from shop.web.middleware import LocaleMiddleware, add_standard_headers
 from shop.web.templating import STATIC_DIR, build_template_config
-from shop.wiring import CALENDAR_PROVIDERS, connect_domains
+from shop.wiring import link_domains
 
 API_CONTROLLERS = [
     accounts_api.AuthController,
@@ -86,7 +87,6 @@ PAGE_ROUTES = [
     *cases_pages.ROUTES,
     *desk.ROUTES,
 ]
-connect_domains()
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -115,12 +115,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app_config.middleware[:0] = [AccessLogMiddleware(), LocaleMiddleware(settings.cookie_secure)]
         return app_config
 
+    # This process's links between the domains (who hears of a completed order …), built here, once per app.
+    live_hub = LiveHub()
+    domains = link_domains(live_hub)
     order_writer = OrderWriter(alchemy, settings)
+    order_imports = OrderImports(alchemy, settings, domains.events)
 
     return Litestar(
         route_handlers=[api, static, healthz, *PAGE_ROUTES],
         on_startup=[freeze_startup_heap],
-        on_shutdown=[order_writer.close],
+        on_shutdown=[order_writer.close, order_imports.close],
         plugins=[SQLAlchemyPlugin(config=alchemy), FlashPlugin(FlashConfig(template_config=template_config))],
         on_app_init=[session_auth.on_app_init, outermost_middleware],
         csrf_config=CSRFConfig(
@@ -152,11 +156,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "alchemy_config": alchemy,
                 "hasher": SecretHasher(settings),
                 "token_cache": TokenCache(),
-                "live_hub": LiveHub(),
+                "live_hub": live_hub,
+                "domains": domains,
                 "order_writer": order_writer,
-                # Background order imports started from the upload page (kept so they are not collected).
-                "order_import_tasks": set(),
-                "calendar_providers": CALENDAR_PROVIDERS,
+                "order_imports": order_imports,
             }
         ),
         logging_config=None,

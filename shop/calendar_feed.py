@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -43,6 +43,11 @@ class CalendarEvent:
         if self.updated_at is None:
             return 0
         return max(0, int((as_utc(self.updated_at) - _SEQUENCE_EPOCH).total_seconds()))
+
+
+# Another domain's events in a user's feed (training adds the classes of the user's cohorts):
+# fn(session, user_id, base_url=...) → events.
+CalendarSource = Callable[..., Awaitable[list[CalendarEvent]]]
 
 
 def build_calendar(events: Iterable[CalendarEvent], *, name: str, now: datetime) -> bytes:

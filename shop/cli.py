@@ -99,9 +99,11 @@ def demo() -> None:
 async def _seed_demo(settings: Settings) -> Any:
     from shop.accounts.secrets import SecretHasher
     from shop.demo import seed_demo
+    from shop.wiring import link_domains
 
     hasher = SecretHasher(settings)
-    return await _with_session(settings, lambda session: seed_demo(session, hasher))
+    events = link_domains().events
+    return await _with_session(settings, lambda session: seed_demo(session, hasher, events))
 
 
 @main.group()
@@ -185,7 +187,8 @@ def import_orders(file: Path, platform: str, village_ref: str, chunk_lines: int)
     from shop.accounts.principal import Principal
     from shop.db import create_alchemy_config, read_session
     from shop.errors import DomainError
-    from shop.orders.imports.services import import_export
+    from shop.orders.imports.services import OrderImports
+    from shop.wiring import link_domains
 
     settings = _settings()
     migrate(settings)
@@ -202,9 +205,10 @@ def import_orders(file: Path, platform: str, village_ref: str, chunk_lines: int)
         try:
             async with read_session(alchemy) as session:
                 village_id = await _village_id(session, village_ref)
-            return await import_export(
-                alchemy,
-                settings,
+            # This command's own links: a move the export shows (completed, refunded) reaches the ledger
+            # here and now, as it does from the upload page.
+            imports = OrderImports(alchemy, settings, link_domains().events)
+            return await imports.import_export(
                 Principal.system(),
                 data,
                 file.name,

@@ -16,6 +16,7 @@ from shop.accounts.models import Role, User
 from shop.accounts.principal import Principal
 from shop.accounts.secrets import SecretHasher
 from shop.accounts.services import UserService
+from shop.events import DomainEvents
 from shop.villages.models import Village
 from shop.villages.services import HouseholdService, VillageService
 
@@ -110,7 +111,7 @@ class DemoResult:
     village_id: int
 
 
-async def seed_demo(session: AsyncSession, hasher: SecretHasher) -> DemoResult:
+async def seed_demo(session: AsyncSession, hasher: SecretHasher, events: DomainEvents) -> DemoResult:
     name, township, county = DEMO_VILLAGE
     existing = (
         await session.execute(select(Village).where(Village.name == name, Village.township == township))
@@ -157,7 +158,7 @@ async def seed_demo(session: AsyncSession, hasher: SecretHasher) -> DemoResult:
     host, past = await _seed_streams(session, admin, village.id, product_ids)
     from shop.ledger.demo import seed_sales_demo
 
-    await seed_sales_demo(session, host, village.id, product_ids, past.id, past.starts_at)
+    await seed_sales_demo(session, events, host, village.id, product_ids, past.id, past.starts_at)
     from shop.training.demo import seed_training_demo
 
     await seed_training_demo(session, admin, village.id, hasher)

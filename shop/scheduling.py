@@ -8,6 +8,7 @@ from datetime import datetime
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 
+from shop.events import DomainEvents
 from shop.settings import Settings
 
 
@@ -16,6 +17,8 @@ class JobContext:
     alchemy: SQLAlchemyAsyncConfig
     settings: Settings
     now: datetime
+    # The scheduler process's domain events: what a job changes is heard as it is from a page.
+    events: DomainEvents
 
 
 JobFunc = Callable[[JobContext], Awaitable[object]]

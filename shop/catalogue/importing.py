@@ -6,7 +6,7 @@ import asyncio
 
 from shop import i18n
 from shop.accounts.principal import Principal
-from shop.catalogue.services import ImportOutcome, ProductFields, ProductService
+from shop.catalogue.services import ProductFields, ProductService, ProductSheetOutcome
 from shop.catalogue.sheet import parse_product_sheet, product_template_csv, product_template_xlsx
 from shop.tabular import RowProblem, read_table
 
@@ -20,7 +20,7 @@ def describe_problem(problem: RowProblem) -> str:
 
 async def import_product_file(
     products: ProductService, actor: Principal, data: bytes, filename: str, *, max_bytes: int
-) -> ImportOutcome:
+) -> ProductSheetOutcome:
     table = await asyncio.to_thread(read_table, data, filename, max_bytes=max_bytes)
     sheet = parse_product_sheet(table)
     rows = [

@@ -89,7 +89,7 @@ class ProductFields:
 
 
 @dataclass
-class ImportOutcome:
+class ProductSheetOutcome:
     """What a spreadsheet import did (or, when rows were rejected, would have done: nothing is imported)."""
 
     created: list[str] = field(default_factory=list)
@@ -247,7 +247,7 @@ class ProductService(SQLAlchemyAsyncRepositoryService[Product]):
 
     async def import_rows(
         self, actor: Principal, rows: Sequence[tuple[int, ProductFields]], rejected: Sequence[tuple[int, str]]
-    ) -> ImportOutcome:
+    ) -> ProductSheetOutcome:
         """Create or update (same merchant code, else same name) every row, or nothing at all.
 
         When any row was rejected, nothing is written: the secretary fixes the file and uploads it again,
@@ -257,7 +257,7 @@ class ProductService(SQLAlchemyAsyncRepositoryService[Product]):
         village_id = actor.target_village(None) if not actor.is_admin else None
         if village_id is None:
             raise PermissionDenied(N_("Import products as the village's secretary."))
-        outcome = ImportOutcome(rejected=list(rejected))
+        outcome = ProductSheetOutcome(rejected=list(rejected))
         existing = list(
             (await self.repository.session.execute(select(Product).where(Product.village_id == village_id))).scalars()
         )

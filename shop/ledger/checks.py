@@ -16,6 +16,7 @@ from shop.accounts.models import Role, User
 from shop.errors import N_
 from shop.ledger.models import (
     AccountKind,
+    FeePolicy,
     HouseholdBalance,
     HouseholdMonth,
     LedgerEntry,
@@ -30,10 +31,14 @@ from shop.orders.models import Allocation, Order, OrderLine, OrderStatus
 
 log = logging.getLogger("shop.ledger")
 
+# Orders the crediting job takes per run, oldest first.
+CREDIT_BATCH = 500
+
 
 async def credit_missed(session: AsyncSession, now: datetime) -> int:
-    """Completed orders not yet credited (imported, or a crash between) and refunded ones not yet
-    reversed. Posting is idempotent, so running this twice, or beside the hooks, changes nothing."""
+    """Completed orders not yet credited (imported, a crash between, or waiting for their village's first
+    fee policy) and refunded ones not yet reversed. Posting is idempotent, so running this twice, or beside
+    the listeners, changes nothing."""
     done = 0
     credited_lines = select(LedgerTransaction.order_line_id).where(
         LedgerTransaction.kind == TransactionKind.SALE_CREDIT.value, LedgerTransaction.order_line_id.is_not(None)
@@ -42,6 +47,8 @@ async def credit_missed(session: AsyncSession, now: datetime) -> int:
         select(Order)
         .where(
             Order.status.in_([OrderStatus.COMPLETED.value, OrderStatus.REFUNDED.value]),
+            # a village without a fee policy credits nothing yet; its sales must not crowd out the rest
+            Order.village_id.in_(select(FeePolicy.village_id)),
             Order.id.in_(
                 select(OrderLine.order_id).where(
                     OrderLine.id.not_in(credited_lines),
@@ -51,7 +58,7 @@ async def credit_missed(session: AsyncSession, now: datetime) -> int:
             ),
         )
         .order_by(Order.id)
-        .limit(500)
+        .limit(CREDIT_BATCH)
     )
     for order in missing.scalars():
         done += await credit_order(session, order, actor=None, now=now)

@@ -12,12 +12,12 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop.accounts.principal import Principal
+from shop.events import DomainEvents
 from shop.ledger.payouts import pay_batch
 from shop.ledger.policy import set_policy
-from shop.orders.placing import ItemRequest, OrderRequest, place_batch
+from shop.orders.placing import ItemRequest, OrderRequest, PlacedOrder, place_batch
 from shop.orders.services import change_status, refund_units
 from shop.timeutil import utcnow
-from shop.wiring import connect_domains
 
 # buyer, phone, address, [(merchant code, units)], minutes into the stream, what became of it
 STREAM_ORDERS = (
@@ -42,13 +42,13 @@ TODAY_ORDERS = (
 
 async def seed_sales_demo(
     session: AsyncSession,
+    events: DomainEvents,
     secretary: Principal,
     village_id: int,
     product_ids: dict[str, int],
     stream_id: int,
     stream_starts_at: datetime,
 ) -> None:
-    connect_domains()
     now = utcnow()
     await set_policy(
         session,
@@ -60,7 +60,7 @@ async def seed_sales_demo(
         auto_complete_days=10,
         now=now - timedelta(days=30),
     )
-    conn = await session.connection()
+    life = _OrderLife(session, events, secretary)
     late: list[int] = []
     for buyer, phone, address, items, minutes, fate in STREAM_ORDERS:
         placed_at = stream_starts_at + timedelta(minutes=minutes)
@@ -73,42 +73,10 @@ async def seed_sales_demo(
             stream_id=stream_id,
             source="douyin",
         )
-        (result,) = await conn.run_sync(place_batch, [request], placed_at)
-        order_id = result.order_id
-        assert order_id is not None, result
-        if fate == "cancelled":
-            await change_status(session, secretary, order_id, "cancelled", now=placed_at + timedelta(hours=2))
-            continue
-        await change_status(session, secretary, order_id, "paid", now=placed_at + timedelta(minutes=2))
-        # the last two went out late: still on their way, their households' share still pending
-        shipped_after = timedelta(days=6) if fate == "shipped" else timedelta(days=1, hours=15)
-        await change_status(
-            session,
-            secretary,
-            order_id,
-            "shipped",
-            courier="中通",
-            tracking_no=f"7531{order_id:08d}",
-            now=placed_at + shipped_after,
-        )
-        if fate == "shipped":
-            continue
+        order_id = await life.place(request, placed_at)
         if fate == "completed_late":
             late.append(order_id)
-            continue
-        completed_at = placed_at + timedelta(days=5)
-        await change_status(session, secretary, order_id, "completed", now=completed_at)
-        if fate == "refunded_part":
-            await refund_units(
-                session,
-                secretary,
-                order_id,
-                {product_ids["XM-50"]: 1},
-                now=completed_at + timedelta(days=1),
-                note="一袋破损",
-            )
-        elif fate == "refunded":
-            await change_status(session, secretary, order_id, "refunded", now=completed_at + timedelta(days=2))
+        await life.follow(order_id, fate, placed_at, refund_one={product_ids["XM-50"]: 1})
     # A week ago the secretary paid everyone with at least ¥150 by WeChat …
     await pay_batch(
         session,
@@ -121,7 +89,7 @@ async def seed_sales_demo(
     )
     # … and a buyer confirmed receipt afterwards: that sale is in the balances now.
     for order_id in late:
-        await change_status(session, secretary, order_id, "completed", now=now - timedelta(days=4))
+        await life.move(order_id, "completed", now - timedelta(days=4))
     for order in TODAY_ORDERS:
         buyer, phone, address, items = order
         request = OrderRequest(
@@ -132,4 +100,52 @@ async def seed_sales_demo(
             address=address,
             source="manual",
         )
-        await conn.run_sync(place_batch, [request], now - timedelta(hours=3))
+        await life.place(request, now - timedelta(hours=3))
+
+
+class _OrderLife:
+    """An order's life as the demo tells it, through the real write path and lifecycle."""
+
+    def __init__(self, session: AsyncSession, events: DomainEvents, secretary: Principal) -> None:
+        self.session = session
+        self.events = events
+        self.secretary = secretary
+
+    async def place(self, request: OrderRequest, at: datetime) -> int:
+        conn = await self.session.connection()
+        (placed,) = await conn.run_sync(place_batch, [request], at)
+        if not isinstance(placed, PlacedOrder):
+            raise placed
+        return placed.id
+
+    async def move(self, order_id: int, status: str, at: datetime, **details: str) -> None:
+        await change_status(self.session, self.secretary, order_id, status, now=at, events=self.events, **details)
+
+    async def follow(self, order_id: int, fate: str, placed_at: datetime, refund_one: dict[int, int]) -> None:
+        """Cancelled two hours later; or paid, shipped (the late ones still on their way), completed after
+        five days and perhaps refunded in part or in full."""
+        if fate == "cancelled":
+            await self.move(order_id, "cancelled", placed_at + timedelta(hours=2))
+            return
+        await self.move(order_id, "paid", placed_at + timedelta(minutes=2))
+        # the last two went out late: still on their way, their households' share still pending
+        shipped_after = timedelta(days=6) if fate == "shipped" else timedelta(days=1, hours=15)
+        await self.move(
+            order_id, "shipped", placed_at + shipped_after, courier="中通", tracking_no=f"7531{order_id:08d}"
+        )
+        if fate in ("shipped", "completed_late"):
+            return
+        completed_at = placed_at + timedelta(days=5)
+        await self.move(order_id, "completed", completed_at)
+        if fate == "refunded_part":
+            await refund_units(
+                self.session,
+                self.secretary,
+                order_id,
+                refund_one,
+                now=completed_at + timedelta(days=1),
+                note="一袋破损",
+                events=self.events,
+            )
+        elif fate == "refunded":
+            await self.move(order_id, "refunded", completed_at + timedelta(days=2))

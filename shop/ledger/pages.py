@@ -11,19 +11,28 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
-from sqlalchemy import select
 
 from shop import i18n
 from shop.cases import counts as case_counts
 from shop.cases.marks import household_marks
 from shop.cases.services import audit_rows as case_audit_rows
 from shop.errors import N_, DomainError, InvalidInput, Label
-from shop.ledger.models import ACCOUNT_LABELS, METHOD_LABELS, LedgerEntry, LedgerTransaction, PayoutMethod
+from shop.ledger.models import ACCOUNT_LABELS, METHOD_LABELS, PayoutMethod
 from shop.ledger.payouts import balances, batch_payouts, pay_batch
-from shop.ledger.policy import CHANNELS, policy_at, policy_history, set_policy
+from shop.ledger.policy import CHANNELS, has_policy, policy_at, policy_history, sales_awaiting_policy, set_policy
 from shop.ledger.posting import pay_out
-from shop.ledger.reading import Statement, audit_trail, earnings, set_show_names, statement, transparency
+from shop.ledger.reading import (
+    Statement,
+    audit_trail,
+    earnings,
+    ledger_entries,
+    ledger_transactions,
+    set_show_names,
+    statement,
+    transparency,
+)
 from shop.money import MoneyFormatError, fen_to_yuan_text, format_fen, parse_yuan
+from shop.paging import Paging
 from shop.tabular import write_csv, write_xlsx
 from shop.timeutil import local_today, to_local, utcnow
 from shop.villages.services import VillageService
@@ -32,6 +41,8 @@ from shop.web.charts import Bar, bar_chart
 from shop.web.deps import Actor, DbSession
 from shop.web.forms import form_error, notify, read_form
 from shop.web.params import IdPath
+
+LEDGER_PAGE_SIZE = 50
 
 ELDER_COOKIE = "elder"
 CHANNEL_LABELS = {
@@ -173,6 +184,7 @@ def _bp(form: Any, field: str, message: str = N_("Rates are whole basis points f
 async def fees_save(request: Request[Any, Any, Any], actor: Actor, db_session: DbSession) -> Template | Redirect:
     form = await read_form(request)
     village_id = _village_of(actor)
+    waiting = 0 if await has_policy(db_session, village_id) else await sales_awaiting_policy(db_session, village_id)
     try:
         await set_policy(
             db_session,
@@ -188,7 +200,14 @@ async def fees_save(request: Request[Any, Any, Any], actor: Actor, db_session: D
         context = await _fees_context(db_session, actor, village_id)
         context["values"] = {k: v for k, v in form.items() if isinstance(v, str)}
         return form_error("ledger/fees.html", exc, db_session, **context)
-    notify(request, i18n.gettext_(N_("The new fee policy applies to sales completed from now on.")))
+    if waiting:
+        message = N_(
+            "The fee policy is set. It also covers the %(n)s sale(s) completed before it: "
+            "they are credited within a few minutes."
+        )
+        notify(request, i18n.gettext_(message, n=waiting))
+    else:
+        notify(request, i18n.gettext_(N_("The new fee policy applies to sales completed from now on.")))
     return Redirect("/village/fees", status_code=303)
 
 
@@ -334,20 +353,12 @@ async def batch_transfers(batch_id: IdPath, actor: Actor, db_session: DbSession)
 
 @get("/ledger", guards=[requires_staff], name="ledger")
 async def ledger_page(actor: Actor, db_session: DbSession, page: FromQuery[int] = 1) -> Template:
-    village_id = _village_of(actor)
-    rows = (
-        await db_session.execute(
-            select(LedgerTransaction)
-            .where(LedgerTransaction.village_id == village_id)
-            .order_by(LedgerTransaction.posted_at.desc(), LedgerTransaction.id.desc())
-            .limit(50)
-            .offset((max(page, 1) - 1) * 50)
-        )
-    ).scalars()
+    paging = Paging(limit=LEDGER_PAGE_SIZE, offset=(max(page, 1) - 1) * LEDGER_PAGE_SIZE)
+    transactions = await ledger_transactions(db_session, actor, _village_of(actor), paging)
     return Template(
         "ledger/ledger.html",
         context={
-            "transactions": list(rows),
+            "transactions": transactions,
             "page": max(page, 1),
             "accounts": {k.value: i18n.translate(v) for k, v in ACCOUNT_LABELS.items()},
             "user": actor,
@@ -360,13 +371,7 @@ async def ledger_export(fmt: FromPath[str], actor: Actor, db_session: DbSession)
     """Every entry of the village's ledger (CSV or XLSX, formula-safe)."""
     if fmt not in ("csv", "xlsx"):
         raise InvalidInput("format", N_("The export comes as .csv or .xlsx."))
-    village_id = _village_of(actor)
-    rows = await db_session.execute(
-        select(LedgerEntry, LedgerTransaction)
-        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
-        .where(LedgerEntry.village_id == village_id)
-        .order_by(LedgerEntry.id)
-    )
+    rows = await ledger_entries(db_session, actor, _village_of(actor))
     header = [
         "transaction",
         "posted_at (Beijing)",
@@ -390,7 +395,7 @@ async def ledger_export(fmt: FromPath[str], actor: Actor, db_session: DbSession)
             e.units,
             Decimal(fen_to_yuan_text(e.amount_fen)),
         ]
-        for e, t in rows.all()
+        for e, t in rows
     ]
     if fmt == "csv":
         return Response(

@@ -1,7 +1,9 @@
 """Fee policies: the platform's, the operator's and the village collective's shares, in basis points.
 
 Policies are versioned: setting one adds a row effective from that moment; a sale is credited with the
-policy in force when it completed. A village that never set one keeps everything for its households.
+policy in force when it completed. Nothing is credited in a village that has no policy yet: its completed
+sales wait (the villager sees them pending, the secretary's desk says the policy is missing), and the
+village's first policy covers every sale completed before it. Later versions apply from their moment on.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop.accounts.principal import Principal
 from shop.errors import N_, InvalidInput
-from shop.ledger.models import FeePolicy
+from shop.ledger.models import FeePolicy, LedgerTransaction, TransactionKind
 from shop.money import BP_PER_WHOLE
+from shop.orders.models import Order, OrderStatus
 from shop.timeutil import utcnow
 
 CHANNELS = ("douyin", "kuaishou", "weixin", "taobao", "other", "direct")
@@ -86,7 +89,8 @@ async def set_policy(
     auto_complete_days: int = DEFAULT_AUTO_COMPLETE_DAYS,
     now: datetime | None = None,
 ) -> FeePolicy:
-    """A new policy for the village, in force from now on (sales completed earlier keep theirs)."""
+    """A new policy for the village, in force from now on (sales completed earlier keep theirs; the first
+    policy also covers the sales completed before it, which waited for one)."""
     actor.require_staff()
     actor.ensure_village(village_id)
     rates = check_rates(platform_bp, operator_bp, collective_bp, auto_complete_days)
@@ -104,8 +108,47 @@ async def set_policy(
     return policy
 
 
-async def policy_at(session: AsyncSession, village_id: int, moment: datetime) -> PolicyTerms:
-    row = (
+async def policy_for_sale(session: AsyncSession, village_id: int, completed_at: datetime) -> PolicyTerms | None:
+    """The policy a sale that completed at ``completed_at`` is credited under: the version in force then, or,
+    for a sale completed before the village had any policy, its first. None while the village has none:
+    the sale is not credited yet."""
+    in_force = await _latest_policy(session, village_id, completed_at)
+    if in_force is not None:
+        return terms_of(in_force)
+    first = (
+        await session.execute(
+            select(FeePolicy)
+            .where(FeePolicy.village_id == village_id)
+            .order_by(FeePolicy.effective_from, FeePolicy.id)
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    return terms_of(first) if first is not None else None
+
+
+async def has_policy(session: AsyncSession, village_id: int) -> bool:
+    found = await session.execute(select(FeePolicy.id).where(FeePolicy.village_id == village_id).limit(1))
+    return found.first() is not None
+
+
+async def sales_awaiting_policy(session: AsyncSession, village_id: int) -> int:
+    """Completed orders of a village without a fee policy, none of whose lines is credited: what its first
+    policy will cover."""
+    credited = select(LedgerTransaction.order_id).where(
+        LedgerTransaction.kind == TransactionKind.SALE_CREDIT.value, LedgerTransaction.village_id == village_id
+    )
+    count = await session.execute(
+        select(func.count()).where(
+            Order.village_id == village_id,
+            Order.status == OrderStatus.COMPLETED.value,
+            Order.id.not_in(credited),
+        )
+    )
+    return int(count.scalar_one())
+
+
+async def _latest_policy(session: AsyncSession, village_id: int, moment: datetime) -> FeePolicy | None:
+    return (
         await session.execute(
             select(FeePolicy)
             .where(FeePolicy.village_id == village_id, FeePolicy.effective_from <= moment)
@@ -113,7 +156,11 @@ async def policy_at(session: AsyncSession, village_id: int, moment: datetime) ->
             .limit(1)
         )
     ).scalar_one_or_none()
-    return terms_of(row)
+
+
+async def policy_at(session: AsyncSession, village_id: int, moment: datetime) -> PolicyTerms:
+    """The version in force at ``moment``, to show and to estimate with (no fees where there is none yet)."""
+    return terms_of(await _latest_policy(session, village_id, moment))
 
 
 async def policy_history(session: AsyncSession, village_id: int) -> list[FeePolicy]:

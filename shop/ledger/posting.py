@@ -19,8 +19,6 @@ household's next sales.
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -30,7 +28,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop.accounts.principal import Principal
-from shop.catalogue.models import Contribution, Lot
 from shop.errors import N_, Conflict, InvalidInput
 from shop.ledger.models import (
     METHOD_LABELS,
@@ -44,11 +41,12 @@ from shop.ledger.models import (
     PayoutMethod,
     TransactionKind,
 )
-from shop.ledger.policy import PolicyTerms, policy_at, terms_of
+from shop.ledger.policy import PolicyTerms, policy_for_sale, terms_of
 from shop.money import fee_fen, format_fen
 from shop.notifications.models import RecipientKind
 from shop.notifications.services import notify_now
-from shop.orders.models import Allocation, Order, OrderLine
+from shop.orders.models import Order, OrderLine
+from shop.orders.suppliers import supplier_weights, units_by_household
 from shop.split import split_by_largest_remainder
 from shop.timeutil import to_local, utcnow
 from shop.villages.models import Household
@@ -71,42 +69,9 @@ class LineSplit:
     shares: list[Share]
 
 
-async def household_weights(session: AsyncSession, line_id: int) -> dict[int, int]:
-    """Integer weights ∝ Σ over the line's lots of (units taken × household's part of the lot)."""
-    return (await household_weights_of(session, [line_id])).get(line_id, {})
-
-
-async def household_weights_of(session: AsyncSession, line_ids: list[int]) -> dict[int, dict[int, int]]:
-    """``household_weights`` for many lines in two queries (line id → household id → weight)."""
-    allocations = (
-        await session.execute(
-            select(Allocation.line_id, Allocation.lot_id, Allocation.quantity, Lot.quantity)
-            .join(Lot, Lot.id == Allocation.lot_id)
-            .where(Allocation.line_id.in_(line_ids))
-        )
-    ).all()
-    if not allocations:
-        return {}
-    contributions: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    rows = await session.execute(
-        select(Contribution.lot_id, Contribution.household_id, Contribution.quantity).where(
-            Contribution.lot_id.in_({lot_id for _, lot_id, _, _ in allocations})
-        )
-    )
-    for lot_id, household_id, quantity in rows.all():
-        contributions[lot_id].append((household_id, quantity))
-    by_line: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
-    for line_id, lot_id, taken, size in allocations:
-        by_line[line_id].append((lot_id, taken, size))
-    result: dict[int, dict[int, int]] = {}
-    for line_id, taken_from in by_line.items():
-        common = math.lcm(*(size for _, _, size in taken_from))
-        weights: dict[int, int] = defaultdict(int)
-        for lot_id, taken, size in taken_from:
-            for household_id, quantity in contributions[lot_id]:
-                weights[household_id] += taken * quantity * (common // size)
-        result[line_id] = dict(weights)
-    return result
+async def _weights(session: AsyncSession, line_id: int) -> dict[int, int]:
+    """The line's households and their weights (``shop.orders.suppliers``: the reports count by the same)."""
+    return (await supplier_weights(session, [line_id])).get(line_id, {})
 
 
 def split_sale(
@@ -133,8 +98,8 @@ def split_sale(
     platform -= min(short, platform)
     rest = gross_fen - platform - operator - collective
     amounts = split_by_largest_remainder(rest, weights)
-    unit_split = split_by_largest_remainder(units, weights)
-    shares = [Share(h, unit_split[h], amounts[h]) for h in sorted(weights)]
+    unit_split = units_by_household(weights, units)
+    shares = [Share(h, unit_split.get(h, 0), amounts[h]) for h in sorted(weights)]
     return LineSplit(gross_fen, platform, operator, collective, channel, shares)
 
 
@@ -237,15 +202,18 @@ async def _owed(session: AsyncSession, household_ids: list[int]) -> dict[int, in
 async def credit_line(
     session: AsyncSession, order: Order, line: OrderLine, *, actor: Principal | None, now: datetime | None = None
 ) -> LedgerTransaction | None:
-    """Credit one line of a completed order, once. A line with no units from lots (a backorder) waits."""
+    """Credit one line of a completed order, once. A line with no units from lots (a backorder) waits, and so
+    does every sale of a village without a fee policy yet (its first policy will cover it)."""
     key = f"credit:line:{line.id}"
     if await _existing(session, key):
         return None
-    weights = await household_weights(session, line.id)
+    weights = await _weights(session, line.id)
     if not weights or sum(weights.values()) == 0:
         return None
     moment = now or utcnow()
-    terms = await policy_at(session, order.village_id, order.completed_at or moment)
+    terms = await policy_for_sale(session, order.village_id, order.completed_at or moment)
+    if terms is None:
+        return None
     split = split_under(
         terms, order.source, line.quantity * line.unit_price_fen, line.quantity - line.short_quantity, weights
     )
@@ -310,7 +278,7 @@ async def _split_of_units(
     """What crediting ``units`` of the line would have posted, with the policy its credit used."""
     policy = await session.get(FeePolicy, credit.policy_id) if credit.policy_id else None
     terms = terms_of(policy)
-    weights = await household_weights(session, line.id)
+    weights = await _weights(session, line.id)
     return split_under(terms, order.source, units * line.unit_price_fen, max(units - line.short_quantity, 0), weights)
 
 

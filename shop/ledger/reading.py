@@ -27,9 +27,11 @@ from shop.ledger.models import (
     Payout,
     TransactionKind,
 )
-from shop.ledger.policy import policy_at
-from shop.ledger.posting import household_weights_of, split_under
+from shop.ledger.policy import has_policy, policy_at
+from shop.ledger.posting import split_under
 from shop.orders.models import STATUS_LABELS, Allocation, Order, OrderLine, OrderStatus, StatusChange
+from shop.orders.suppliers import supplier_weights
+from shop.paging import Paging
 from shop.streams.models import Stream
 from shop.timeutil import local_day_bounds, to_local, utcnow
 from shop.villages.models import Household, Village
@@ -71,6 +73,8 @@ class Earnings:
     payouts: list[Payout] = field(default_factory=list)
     monthly: list[tuple[str, int]] = field(default_factory=list)
     village: Village | None = None
+    # The village has no fee policy yet: its completed sales are pending, not credited, until it has one.
+    awaiting_policy: bool = False
 
 
 async def reachable_household(session: AsyncSession, actor: Principal, household_id: int) -> Household:
@@ -105,8 +109,17 @@ def _reachable(actor: Principal, household: Household | None) -> Household:
     return household
 
 
-async def pending_fen(session: AsyncSession, household_id: int, now: datetime, village_id: int | None = None) -> int:
-    """What the household would get from orders not completed yet, under today's policy (预计收入).
+async def pending_fen(
+    session: AsyncSession,
+    household_id: int,
+    now: datetime,
+    village_id: int | None = None,
+    *,
+    awaiting_policy: bool = False,
+) -> int:
+    """What the household would get from sales not credited yet, under today's policy (预计收入): orders not
+    completed, and, while the village has no fee policy (``awaiting_policy``), completed sales too, which
+    wait for it (counted before fees: none are known yet).
 
     Starts from the village's open orders (few, and indexed by status), keeps the lines that took units
     from the household's lots, and weighs them all in two queries."""
@@ -119,17 +132,25 @@ async def pending_fen(session: AsyncSession, household_id: int, now: datetime, v
         .join(Contribution, Contribution.lot_id == Allocation.lot_id)
         .where(Allocation.line_id == OrderLine.id, Contribution.household_id == household_id)
     )
+    conditions = [Order.village_id == village_id, Order.status.in_(OPEN), theirs.exists()]
+    if awaiting_policy:
+        credited = select(LedgerTransaction.id).where(
+            LedgerTransaction.order_line_id == OrderLine.id,
+            LedgerTransaction.kind == TransactionKind.SALE_CREDIT.value,
+        )
+        conditions[1] = Order.status.in_((*OPEN, OrderStatus.COMPLETED.value))
+        conditions.append(~credited.exists())
     lines = (
         await session.execute(
             select(OrderLine.id, OrderLine.quantity, OrderLine.unit_price_fen, Order.source)
             .join(Order, Order.id == OrderLine.order_id)
-            .where(Order.village_id == village_id, Order.status.in_(OPEN), theirs.exists())
+            .where(*conditions)
         )
     ).all()
     if not lines:
         return 0
     terms = await policy_at(session, village_id, now)
-    weights = await household_weights_of(session, [line_id for line_id, _, _, _ in lines])
+    weights = await supplier_weights(session, [line_id for line_id, _, _, _ in lines])
     total = 0
     for line_id, quantity, unit_price_fen, source in lines:
         line_weights = weights.get(line_id, {})
@@ -223,9 +244,12 @@ async def earnings(
             )
         ).scalars()
     )
+    awaiting_policy = not await has_policy(session, household.village_id)
     return Earnings(
         household=household,
-        pending_fen=await pending_fen(session, household_id, moment, household.village_id),
+        pending_fen=await pending_fen(
+            session, household_id, moment, household.village_id, awaiting_policy=awaiting_policy
+        ),
         credited_fen=balance.credited_fen if balance else 0,
         paid_out_fen=balance.paid_out_fen if balance else 0,
         balance_fen=balance.balance_fen if balance else 0,
@@ -234,6 +258,7 @@ async def earnings(
         payouts=payouts,
         monthly=await monthly_credits(session, household_id, moment),
         village=village,
+        awaiting_policy=awaiting_policy,
     )
 
 
@@ -368,6 +393,37 @@ async def set_show_names(session: AsyncSession, actor: Principal, village_id: in
     return village
 
 
+async def ledger_transactions(
+    session: AsyncSession, actor: Principal, village_id: int, paging: Paging
+) -> list[LedgerTransaction]:
+    """The village's ledger, newest transaction first, a page at a time (each with its entries)."""
+    actor.require_staff()
+    actor.ensure_village(village_id)
+    rows = await session.execute(
+        select(LedgerTransaction)
+        .where(LedgerTransaction.village_id == village_id)
+        .order_by(LedgerTransaction.posted_at.desc(), LedgerTransaction.id.desc())
+        .limit(paging.limit)
+        .offset(paging.offset)
+    )
+    return list(rows.scalars())
+
+
+async def ledger_entries(
+    session: AsyncSession, actor: Principal, village_id: int
+) -> list[tuple[LedgerEntry, LedgerTransaction]]:
+    """Every entry of the village's ledger with its transaction, oldest first (for the export)."""
+    actor.require_staff()
+    actor.ensure_village(village_id)
+    rows = await session.execute(
+        select(LedgerEntry, LedgerTransaction)
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .where(LedgerEntry.village_id == village_id)
+        .order_by(LedgerEntry.id)
+    )
+    return [(entry, transaction) for entry, transaction in rows.all()]
+
+
 @dataclass
 class AuditRow:
     """One action, described by a msgid and its parameters (``Label`` values are msgids too)."""
@@ -384,34 +440,50 @@ async def audit_trail(session: AsyncSession, actor: Principal, village_id: int, 
     """Every action that moved money or an order's status, newest first: who, what, when."""
     actor.require_staff()
     actor.ensure_village(village_id)
-    people = {
-        user_id: display or username
-        for user_id, display, username in (
-            await session.execute(
-                select(User.id, User.display_name, User.username).where(
-                    (User.village_id == village_id) | (User.role == Role.ADMIN.value)
-                )
-            )
-        ).all()
-    }
+    who = await _Actors.of(session, village_id)
+    rows = [
+        *await _money_rows(session, village_id, who, limit),
+        *await _order_rows(session, village_id, who, limit),
+        *await _policy_rows(session, village_id, who, limit),
+    ]
+    rows.sort(key=lambda r: r.at, reverse=True)
+    return rows[:limit]
 
-    def who(kind: str, user_id: int | None) -> str:
+
+@dataclass(frozen=True)
+class _Actors:
+    """Who did something, as the audit trail names them: the village's staff and the county admins by name,
+    an import and the system by what they are."""
+
+    people: dict[int, str]
+
+    @classmethod
+    async def of(cls, session: AsyncSession, village_id: int) -> _Actors:
+        rows = await session.execute(
+            select(User.id, User.display_name, User.username).where(
+                (User.village_id == village_id) | (User.role == Role.ADMIN.value)
+            )
+        )
+        return cls({user_id: display or username for user_id, display, username in rows.all()})
+
+    def __call__(self, kind: str, user_id: int | None) -> str:
         if user_id:
-            return people.get(user_id, f"#{user_id}")
+            return self.people.get(user_id, f"#{user_id}")
         return N_("platform export") if kind == "import" else N_("automatic")
 
+
+async def _money_rows(session: AsyncSession, village_id: int, who: _Actors, limit: int) -> list[AuditRow]:
+    """The ledger's transactions: payouts to a household, sales credited and refunds taken back."""
     in_village = select(Household.id, Household.head_name).where(Household.village_id == village_id)
-    households = dict((await session.execute(in_village)).all())
+    households = dict((await session.execute(in_village)).tuples().all())
+    transactions = await session.execute(
+        select(LedgerTransaction)
+        .where(LedgerTransaction.village_id == village_id)
+        .order_by(LedgerTransaction.posted_at.desc(), LedgerTransaction.id.desc())
+        .limit(limit)
+    )
     rows: list[AuditRow] = []
-    transactions = (
-        await session.execute(
-            select(LedgerTransaction)
-            .where(LedgerTransaction.village_id == village_id)
-            .order_by(LedgerTransaction.posted_at.desc(), LedgerTransaction.id.desc())
-            .limit(limit)
-        )
-    ).scalars()
-    for t in transactions:
+    for t in transactions.scalars():
         by = who(t.actor_kind, t.actor_id)
         if t.kind == TransactionKind.PAYOUT.value:
             paid = next((e for e in t.entries if e.account_kind == AccountKind.PAYOUTS.value), None)
@@ -425,7 +497,7 @@ async def audit_trail(session: AsyncSession, actor: Principal, village_id: int, 
                     if t.reverses_id
                     else N_("Paid %(household)s by %(method)s"),
                     {
-                        "household": households.get(household, "—"),
+                        "household": households.get(household, "—") if household else "—",
                         "method": Label(METHOD_LABELS.get(paid.account_ref, paid.account_ref) if paid else "—"),
                     },
                     paid.amount_fen if paid else None,
@@ -449,6 +521,11 @@ async def audit_trail(session: AsyncSession, actor: Principal, village_id: int, 
                 f"/cases/{case_id}",
             )
         rows.append(AuditRow(t.posted_at, by, message, params, gross, link))
+    return rows
+
+
+async def _order_rows(session: AsyncSession, village_id: int, who: _Actors, limit: int) -> list[AuditRow]:
+    """The orders' status changes: taken, moved, partly refunded."""
     changes = await session.execute(
         select(StatusChange)
         .join(Order, Order.id == StatusChange.order_id)
@@ -456,9 +533,9 @@ async def audit_trail(session: AsyncSession, actor: Principal, village_id: int, 
         .order_by(StatusChange.at.desc(), StatusChange.id.desc())
         .limit(limit)
     )
+    rows: list[AuditRow] = []
     for change in changes.scalars():
-        link = f"/orders/{change.order_id}"
-        by = who(change.actor_kind, change.actor_id)
+        params: dict[str, Any]
         if change.from_status == change.to_status:
             message, params = N_("Order %(order)s: partial refund (%(what)s)"), {"what": change.note}
         elif change.from_status is None:
@@ -469,24 +546,35 @@ async def audit_trail(session: AsyncSession, actor: Principal, village_id: int, 
                 "before": Label(STATUS_LABELS.get(change.from_status, change.from_status)),
                 "after": Label(STATUS_LABELS.get(change.to_status, change.to_status)),
             }
-        rows.append(AuditRow(change.at, by, message, {"order": change.order_id, **params}, None, link))
-    for policy in (
-        await session.execute(
-            select(FeePolicy)
-            .where(FeePolicy.village_id == village_id)
-            .order_by(FeePolicy.effective_from.desc())
-            .limit(limit)
-        )
-    ).scalars():
         rows.append(
             AuditRow(
-                policy.effective_from,
-                who("user", policy.set_by),
-                N_("Fee policy set: operator %(operator)s bp, collective %(collective)s bp"),
-                {"operator": policy.operator_bp, "collective": policy.collective_bp},
+                change.at,
+                who(change.actor_kind, change.actor_id),
+                message,
+                {"order": change.order_id, **params},
                 None,
-                "/village/fees",
+                f"/orders/{change.order_id}",
             )
         )
-    rows.sort(key=lambda r: r.at, reverse=True)
-    return rows[:limit]
+    return rows
+
+
+async def _policy_rows(session: AsyncSession, village_id: int, who: _Actors, limit: int) -> list[AuditRow]:
+    """Each fee policy the village set."""
+    policies = await session.execute(
+        select(FeePolicy)
+        .where(FeePolicy.village_id == village_id)
+        .order_by(FeePolicy.effective_from.desc())
+        .limit(limit)
+    )
+    return [
+        AuditRow(
+            policy.effective_from,
+            who("user", policy.set_by),
+            N_("Fee policy set: operator %(operator)s bp, collective %(collective)s bp"),
+            {"operator": policy.operator_bp, "collective": policy.collective_bp},
+            None,
+            "/village/fees",
+        )
+        for policy in policies.scalars()
+    ]

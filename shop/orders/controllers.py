@@ -9,13 +9,13 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromQuery, HeaderParameter, JSONBody, QueryParameter
 
-from shop import i18n
-from shop.orders.placing import ItemRequest, OrderRequest
-from shop.orders.schemas import OrderIn, OrderOut, RefundIn, StatusIn
+from shop.orders.placing import ItemRequest, OrderRequest, Placement
+from shop.orders.schemas import OrderIn, OrderOut, PlacedOrderOut, RefundIn, StatusIn
 from shop.orders.services import change_status, get_order, list_orders, refund_units
 from shop.paging import Page
+from shop.streams.live import notify_after_response
 from shop.web.auth import requires_staff
-from shop.web.deps import Actor, DbSession, PageParams
+from shop.web.deps import Actor, DbSession, Events, PageParams
 from shop.web.params import IdPath, IdQuery
 
 
@@ -50,23 +50,18 @@ class OrderController(Controller):
             str | None,
             HeaderParameter(name="Idempotency-Key", max_length=200, description="replays return the first answer"),
         ] = None,
-    ) -> Response[dict[str, Any]]:
+    ) -> Response[PlacedOrderOut]:
         """Place an order: units come from the oldest lots; all or nothing (409 names the short item).
 
         201 with the order; 200 with the existing order when ``(source, external_id)`` was seen before.
         """
         body = await request.body() if idempotency_key else b""  # only a key's replay check needs the bytes
         placed = await request.app.state.order_writer.submit(request_from(data, actor, key=idempotency_key, body=body))
-        if placed.error is not None:
-            error = placed.error
-            body = {"status_code": error.status_code, "detail": error.render(i18n.translate), "field": error.field}
-            return Response(body, status_code=error.status_code)
-        if placed.order_id is not None:
-            from shop.streams.live import notify_after_response
-
-            if placed.body and placed.body.get("stream_id"):
-                notify_after_response(request, placed.body["stream_id"])
-        return Response(placed.body or {}, status_code=placed.status_code)
+        if placed.stream_id is not None and placed.placement is Placement.CREATED:
+            notify_after_response(request, placed.stream_id)
+        # A replay answers as the first answer did (201); a platform order seen before is the existing one (200).
+        status = 200 if placed.placement is Placement.EXISTING else 201
+        return Response(PlacedOrderOut.of(placed), status_code=status)
 
     @get("/")
     async def orders(
@@ -90,22 +85,26 @@ class OrderController(Controller):
         return OrderOut.of(await get_order(db_session, actor, order_id))
 
     @post("/{order_id:int}/status", status_code=200)
-    async def move(self, order_id: IdPath, data: JSONBody[StatusIn], db_session: DbSession, actor: Actor) -> OrderOut:
+    async def move(
+        self, order_id: IdPath, data: JSONBody[StatusIn], db_session: DbSession, actor: Actor, events: Events
+    ) -> OrderOut:
         """paid / shipped (with tracking number) / completed / cancelled (units go back to their lots) /
         refunded (after completion). Illegal moves are 409 with the reason."""
         order = await change_status(
-            db_session, actor, order_id, data.status, tracking_no=data.tracking_no, courier=data.courier
+            db_session, actor, order_id, data.status, tracking_no=data.tracking_no, courier=data.courier, events=events
         )
         return OrderOut.of(order)
 
     @post("/{order_id:int}/refunds", status_code=200)
-    async def refund(self, order_id: IdPath, data: JSONBody[RefundIn], db_session: DbSession, actor: Actor) -> OrderOut:
+    async def refund(
+        self, order_id: IdPath, data: JSONBody[RefundIn], db_session: DbSession, actor: Actor, events: Events
+    ) -> OrderOut:
         """Refund some units of a completed order: the households' share of those units is taken back.
         More than is left to refund is 409 and nothing moves; refunding the last unit refunds the order."""
         units: dict[int, int] = {}
         for item in data.items:
             units[item.product_id] = units.get(item.product_id, 0) + item.quantity
-        order = await refund_units(db_session, actor, order_id, units, note=data.note)
+        order = await refund_units(db_session, actor, order_id, units, note=data.note, events=events)
         return OrderOut.of(order)
 
 

@@ -10,19 +10,16 @@ from typing import Annotated, Any
 from litestar import Request, Response, get, post
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Redirect, Template
-from sqlalchemy import select
 
 from shop import i18n
-from shop.accounts.models import User
-from shop.catalogue.models import Product
 from shop.db import mark_for_rollback, read_only
 from shop.errors import N_, DomainError, InvalidInput, NotFound
 from shop.money import format_fen
 from shop.orders.comments import LineupProduct, parse_comments
 from shop.orders.models import STATUS_LABELS, OrderSource
-from shop.orders.placing import ItemRequest, OrderRequest
+from shop.orders.placing import ItemRequest, OrderRequest, PlacedOrder
 from shop.orders.reports import packing_list, report_seen_by, stream_report
-from shop.orders.services import change_status, get_order, list_orders, refund_units, status_history
+from shop.orders.services import change_status, list_orders, order_detail, refund_units
 from shop.paging import Paging
 from shop.streams.live import notify_after_response
 from shop.streams.services import StreamService
@@ -30,7 +27,7 @@ from shop.tabular import write_csv
 from shop.timeutil import local_day_bounds, local_today
 from shop.web.auth import requires_staff, requires_user
 from shop.web.charts import Bar, bar_chart
-from shop.web.deps import Actor, DbSession
+from shop.web.deps import Actor, DbSession, Events
 from shop.web.forms import notify, read_form
 from shop.web.params import IdPath, IdQuery
 
@@ -51,12 +48,10 @@ def _int(value: Any, field: str) -> int | None:
     return int(text)
 
 
-async def _place(request: Request[Any, Any, Any], order: OrderRequest) -> Any:
-    placed = await request.app.state.order_writer.submit(order)
-    if placed.error is not None:
-        raise placed.error
-    if placed.body and placed.body.get("stream_id"):
-        notify_after_response(request, placed.body["stream_id"])
+async def _place(request: Request[Any, Any, Any], order: OrderRequest) -> PlacedOrder:
+    placed: PlacedOrder = await request.app.state.order_writer.submit(order)
+    if placed.stream_id is not None:
+        notify_after_response(request, placed.stream_id)
     return placed
 
 
@@ -93,9 +88,7 @@ async def quick_entry(request: Request[Any, Any, Any], actor: Actor) -> Redirect
         return Redirect(back, status_code=303)
     notify(
         request,
-        i18n.gettext_(
-            N_("Order %(id)s recorded: %(total)s."), id=placed.order_id, total=format_fen(placed.body["total_fen"])
-        ),
+        i18n.gettext_(N_("Order %(id)s recorded: %(total)s."), id=placed.id, total=format_fen(placed.total_fen)),
     )
     return Redirect(back, status_code=303)
 
@@ -208,21 +201,14 @@ async def orders_page(
 
 @get("/orders/{order_id:int}", guards=[requires_staff], name="order_detail")
 async def order_page(order_id: IdPath, actor: Actor, db_session: DbSession) -> Template:
-    order = await get_order(db_session, actor, order_id)
-    product_ids = [li.product_id for li in order.lines]
-    names = dict((await db_session.execute(select(Product.id, Product.name).where(Product.id.in_(product_ids)))).all())
-    history = await status_history(db_session, order.id)
-    actor_ids = {h.actor_id for h in history if h.actor_id}
-    people = {
-        user.id: user.name for user in (await db_session.execute(select(User).where(User.id.in_(actor_ids)))).scalars()
-    }
+    detail = await order_detail(db_session, actor, order_id)
     return Template(
         "orders/detail.html",
         context={
-            "order": order,
-            "names": names,
-            "history": history,
-            "people": people,
+            "order": detail.order,
+            "names": detail.product_names,
+            "history": detail.history,
+            "people": detail.people,
             "status_labels": _status_labels(),
             "user": actor,
         },
@@ -231,7 +217,7 @@ async def order_page(order_id: IdPath, actor: Actor, db_session: DbSession) -> T
 
 @post("/orders/{order_id:int}/status", guards=[requires_staff])
 async def order_move(
-    order_id: IdPath, request: Request[Any, Any, Any], actor: Actor, db_session: DbSession
+    order_id: IdPath, request: Request[Any, Any, Any], actor: Actor, db_session: DbSession, events: Events
 ) -> Redirect:
     form = await read_form(request)
     wanted = str(form.get("status") or "")
@@ -243,6 +229,7 @@ async def order_move(
             wanted,
             tracking_no=str(form.get("tracking_no") or "") or None,
             courier=str(form.get("courier") or "") or None,
+            events=events,
         )
     except NotFound:
         raise  # another village's order: 404, as if absent
@@ -261,7 +248,7 @@ async def order_move(
 
 @post("/orders/{order_id:int}/refund", guards=[requires_staff])
 async def order_refund(
-    order_id: IdPath, request: Request[Any, Any, Any], actor: Actor, db_session: DbSession
+    order_id: IdPath, request: Request[Any, Any, Any], actor: Actor, db_session: DbSession, events: Events
 ) -> Redirect:
     """A partial refund from the order page: how many units of each product the buyer got money back for."""
     form = await read_form(request)
@@ -277,7 +264,9 @@ async def order_refund(
             if count < 0:
                 raise InvalidInput("quantity", N_("A quantity cannot be negative."))
             units[product_id] = units.get(product_id, 0) + count
-        order = await refund_units(db_session, actor, order_id, units, note=str(form.get("note") or "")[:100])
+        order = await refund_units(
+            db_session, actor, order_id, units, note=str(form.get("note") or "")[:100], events=events
+        )
     except NotFound:
         raise  # another village's order: 404, as if absent
     except DomainError as exc:

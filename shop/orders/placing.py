@@ -1,35 +1,32 @@
-"""Placing orders: the stock-taking heart of the order write path.
+"""Placing orders: the order write path's rules, on the stock kernel (``shop.orders.stock``).
 
 ``place_batch`` places many orders in the caller's one transaction, in arrival order:
 
-- units come from the product's oldest lots first; an order takes all its units or none (409 naming the
-  short item); the lot rows are taken with a conditional update (``remaining >= n``) under the
-  transaction's write lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: SELECT … FOR UPDATE in lot-id order,
-  so concurrent workers never deadlock), and a CHECK keeps every lot at zero or more whatever happens;
-- an ``Idempotency-Key`` replays the first answer, and the same key with another body is 422;
+- units come from the product's oldest lots first; an order takes all its units or none (``Conflict``
+  naming the short item); the kernel takes them with a conditional update under the transaction's write
+  lock, and a CHECK keeps every lot at zero or more whatever happens;
+- an ``Idempotency-Key`` replays the first answer, and the same key with another body is refused;
 - ``(village, source, external_id)`` makes a retried platform order harmless: the existing order answers;
 - an order without a stream is attributed to the village's stream on air now whose lineup holds its
   product, and a stream's lineup price and quantity cap apply to it.
 
-Batching is what makes it fast: one round of reads and one round of writes for the whole batch, so a
-burst of orders costs a handful of statements and one commit (see ``shop.orders.writer``). The statements
-of every batch go straight to the driver as fixed SQL text with plain values (the driver's statement cache
-keeps them prepared), and the batch's one timestamp is converted once: SQLAlchemy's compilation and
-per-value processing cost more than the database's work at these sizes.
+Each request gets a domain answer: the ``PlacedOrder`` (created now, existing, or replayed) or the
+``DomainError`` that says why not; the doors turn them into HTTP. Batching is what makes it fast: one round
+of reads and one round of writes for the whole batch, so a burst of orders costs a handful of statements
+and one commit (see ``shop.orders.writer``).
 """
 
 from __future__ import annotations
 
+import enum
 import json
-import re
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import Table, func, select, tuple_
 from sqlalchemy.engine import Connection
 
 from shop.accounts.principal import Principal
@@ -42,9 +39,20 @@ from shop.orders.models import (
     OrderSource,
     OrderStatus,
 )
+from shop.orders.stock import (
+    ADDRESS_MAX,
+    BUYER_NAME_MAX,
+    BUYER_PHONE_MAX,
+    NOTE_MAX,
+    Driver,
+    NewOrderRows,
+    StockBook,
+    insert_rows,
+    load_stock,
+    reserve_id_ranges,
+)
 from shop.privacy import mask_address, mask_phone
 from shop.streams.models import StreamStatus
-from shop.timeutil import sqlite_utc_text
 
 MAX_ITEMS = 20
 
@@ -74,177 +82,170 @@ class OrderRequest:
         return f"{self.actor.kind[0]}:{self.actor.id}"
 
 
-@dataclass
-class PlaceResult:
-    status_code: int
-    body: dict[str, Any] | None = None
-    error: DomainError | None = None
-    order_id: int | None = None
+class Placement(enum.StrEnum):
+    """How placing answered: the order was created now, a platform order seen before answered with the order
+    it already is, or a request repeating an Idempotency-Key got the first answer again."""
+
+    CREATED = "created"
+    EXISTING = "existing"
+    REPLAYED = "replayed"
 
 
-def order_body(order: dict[str, Any], lines: Sequence[dict[str, Any]], placed_at: str | None = None) -> dict[str, Any]:
-    """The API's view of an order (buyer phone and address masked); ``placed_at`` already in ISO form."""
-    return {
-        "id": order["id"],
-        "source": order["source"],
-        "external_id": order["external_id"],
-        "status": order["status"],
-        "stream_id": order["stream_id"],
-        "total_fen": order["total_fen"],
-        "buyer_name": order["buyer_name"],
-        "buyer_phone": mask_phone(order["buyer_phone"]),
-        "address": mask_address(order["address"]),
-        "backorder": order.get("backorder", False),
-        "placed_at": placed_at or order["placed_at"].isoformat(),
-        "items": [
-            {"product_id": line["product_id"], "quantity": line["quantity"], "unit_price_fen": line["unit_price_fen"]}
-            for line in lines
-        ],
-    }
+@dataclass(frozen=True, slots=True)
+class PlacedItem:
+    product_id: int
+    quantity: int
+    unit_price_fen: int
 
 
-@dataclass
-class _Stock:
-    """A product's lots with remaining units, oldest first, as this batch sees them."""
+@dataclass(frozen=True, slots=True)
+class PlacedOrder:
+    """An order as placing answers for it. The buyer's phone and address are masked: this answer goes back
+    to whoever placed the order and is kept, as it was first given, for replays of its Idempotency-Key."""
 
-    lots: list[list[int]] = field(default_factory=list)  # [lot_id, remaining]
+    id: int
+    source: str
+    external_id: str | None
+    status: str
+    stream_id: int | None
+    total_fen: int
+    buyer_name: str
+    buyer_phone: str
+    address: str
+    backorder: bool
+    placed_at: datetime
+    items: tuple[PlacedItem, ...]
+    placement: Placement = Placement.CREATED
 
-    @property
-    def total(self) -> int:
-        return sum(remaining for _, remaining in self.lots)
-
-
-class _Driver:
-    """Fixed SQL text straight to the driver, written with ``?`` marks (numbered for asyncpg).
-
-    A list of values goes in as ``IN (?, ?, …)`` on SQLite and as one array (``= ANY(?)``) on PostgreSQL,
-    so the text, and so the prepared statement, stays the same whatever the list's length there.
-    """
-
-    def __init__(self, conn: Connection, now: datetime) -> None:
-        self.conn = conn
-        self.postgres = conn.dialect.name == "postgresql"
-        # What the driver is given for a time column: SQLite stores SQLAlchemy's text form of UTC.
-        self.now: Any = now if self.postgres else sqlite_utc_text(now)
-
-    def among(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
-        if self.postgres:
-            return f"{column} = ANY(?)", [list(values)]
-        return f"{column} IN ({', '.join('?' * len(values))})", list(values)
-
-    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        return self.conn.exec_driver_sql(self._text(sql), tuple(params)).all()
-
-    def run(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        return self.conn.exec_driver_sql(self._text(sql), tuple(params))
-
-    def many(self, sql: str, rows: list[tuple[Any, ...]]) -> Any:
-        return self.conn.exec_driver_sql(self._text(sql), rows) if rows else None
-
-    def insert(
-        self,
-        table: str,
-        varying: Sequence[tuple[str, str]],
-        rows: list[tuple[Any, ...]],
-        fixed: Mapping[str, str] | None = None,
-    ) -> None:
-        """``rows`` into ``table``: ``varying`` names each value's column and its PostgreSQL type; ``fixed``
-        maps the columns that are the same in every row to SQL literals (our own, never a caller's data).
-
-        SQLite takes them by executemany (in-process, cheap per row). PostgreSQL takes them as one array per
-        column in a single ``INSERT … SELECT FROM unnest(…)``: one statement, where executemany runs the
-        executor once per row."""
-        if not rows:
-            return
-        fixed = fixed or {}
-        names = ", ".join([name for name, _ in varying] + list(fixed))
-        literals = list(fixed.values())
-        if self.postgres:
-            aliases = [f"c{n}" for n in range(len(varying))]
-            arrays = ", ".join(f"${n}::{kind}[]" for n, (_, kind) in enumerate(varying, 1))
-            sql = (
-                f"INSERT INTO {table} ({names}) SELECT {', '.join(aliases + literals)} "  # noqa: S608 - ours
-                f"FROM unnest({arrays}) AS u({', '.join(aliases)})"
-            )
-            self.conn.exec_driver_sql(sql, tuple(list(column) for column in zip(*rows, strict=True)))
-            return
-        marks = ", ".join(["?"] * len(varying) + literals)
-        self.conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608 - ours
-
-    def _text(self, sql: str) -> str:
-        return _numbered(sql) if self.postgres else sql
-
-
-@lru_cache(maxsize=256)
-def _numbered(sql: str) -> str:
-    count = iter(range(1, sql.count("?") + 1))
-    return re.sub(r"\?", lambda _: f"${next(count)}", sql)
-
-
-def _existing_by_external_id(
-    conn: Connection, keys: set[tuple[int, str, str]]
-) -> dict[tuple[int, str, str], PlaceResult]:
-    if not keys:
-        return {}
-    orders = Order.__table__
-    rows = (
-        conn.execute(
-            select(orders).where(tuple_(orders.c.village_id, orders.c.source, orders.c.external_id).in_(list(keys)))
+    def kept(self) -> str:
+        """The answer as stored for replays (the same keys the API's first answer had)."""
+        return json.dumps(
+            {
+                "id": self.id,
+                "source": self.source,
+                "external_id": self.external_id,
+                "status": self.status,
+                "stream_id": self.stream_id,
+                "total_fen": self.total_fen,
+                "buyer_name": self.buyer_name,
+                "buyer_phone": self.buyer_phone,
+                "address": self.address,
+                "backorder": self.backorder,
+                "placed_at": self.placed_at.isoformat(),
+                "items": [
+                    {"product_id": i.product_id, "quantity": i.quantity, "unit_price_fen": i.unit_price_fen}
+                    for i in self.items
+                ],
+            },
+            ensure_ascii=False,
         )
-        .mappings()
-        .all()
-    )
-    if not rows:
-        return {}
-    lines = OrderLine.__table__
-    by_order: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for line in conn.execute(
-        select(lines.c.order_id, lines.c.product_id, lines.c.quantity, lines.c.unit_price_fen)
-        .where(lines.c.order_id.in_([row["id"] for row in rows]))
-        .order_by(lines.c.id)
-    ).mappings():
-        by_order[line["order_id"]].append(dict(line))
-    return {
-        (row["village_id"], row["source"], row["external_id"] or ""): PlaceResult(
-            200, order_body(dict(row), by_order[row["id"]]), order_id=row["id"]
+
+    @classmethod
+    def replayed(cls, kept: str) -> PlacedOrder:
+        data = json.loads(kept)
+        return cls(
+            id=data["id"],
+            source=data["source"],
+            external_id=data["external_id"],
+            status=data["status"],
+            stream_id=data["stream_id"],
+            total_fen=data["total_fen"],
+            buyer_name=data["buyer_name"],
+            buyer_phone=data["buyer_phone"],
+            address=data["address"],
+            backorder=data.get("backorder", False),
+            placed_at=datetime.fromisoformat(data["placed_at"]),
+            items=tuple(PlacedItem(i["product_id"], i["quantity"], i["unit_price_fen"]) for i in data["items"]),
+            placement=Placement.REPLAYED,
         )
-        for row in rows
-    }
 
 
-def place_batch(conn: Connection, requests: Sequence[OrderRequest], now: datetime) -> list[PlaceResult]:
+PlaceAnswer = PlacedOrder | DomainError
+
+
+def place_batch(conn: Connection, requests: Sequence[OrderRequest], now: datetime) -> list[PlaceAnswer]:
     """Place ``requests`` in order inside the caller's transaction on ``conn``; the caller commits.
 
     Synchronous on purpose: on SQLite the writer runs it in its own thread with a plain sqlite3
     connection (no round trip through an event loop per statement); on PostgreSQL it runs through
     ``AsyncConnection.run_sync``.
     """
-    results: list[PlaceResult | None] = [None] * len(requests)
+    answers: list[PlaceAnswer | None] = [None] * len(requests)
+    first_with_key, waiting = _replay_idempotency_keys(conn, requests, answers)
+    driver = Driver(conn, now)
+    products, villages = _check_products(driver, requests, answers, waiting)
+    _answer_known_platform_orders(conn, requests, villages, answers)
+    pending = [i for i in villages if answers[i] is None]
+    if pending:
+        _place(driver, requests, pending, villages, products, answers)
+    _answer_repeated_keys(requests, first_with_key, waiting, answers)
+    return [_given(answer) for answer in answers]
 
-    # 1. Idempotency keys: a replay gets the first answer; a different body under the same key is refused.
+
+def _given(answer: PlaceAnswer | None) -> PlaceAnswer:
+    if answer is None:
+        raise AssertionError("every request of a batch is answered")
+    return answer
+
+
+def _replay_idempotency_keys(
+    conn: Connection, requests: Sequence[OrderRequest], answers: list[PlaceAnswer | None]
+) -> tuple[dict[tuple[str, str], int], set[int]]:
+    """A key seen in an earlier batch replays its first answer (or is refused with another body). Of a new
+    key, the first request of the batch is noted; the later ones with it wait for its answer."""
     keyed = [(i, r) for i, r in enumerate(requests) if r.idempotency_key]
-    stored: dict[tuple[str, str], Any] = {}
-    if keyed:
-        pairs = list({(r.owner, r.idempotency_key) for _, r in keyed})
-        table = IdempotencyRecord.__table__
-        rows = conn.execute(select(table).where(tuple_(table.c.owner, table.c.key).in_(pairs))).mappings()
-        stored = {(rec["owner"], rec["key"]): rec for rec in rows}
+    if not keyed:
+        return {}, set()
+    table = IdempotencyRecord.__table__
+    pairs = list({(r.owner, r.idempotency_key) for _, r in keyed})
+    rows = conn.execute(select(table).where(tuple_(table.c.owner, table.c.key).in_(pairs))).mappings()
+    stored = {(record["owner"], record["key"]): record for record in rows}
     first_with_key: dict[tuple[str, str], int] = {}
+    waiting: set[int] = set()
     for i, r in keyed:
         slot = (r.owner, r.idempotency_key or "")
         record = stored.get(slot)
         if record is not None:
-            if record["request_hash"] != r.request_hash:
-                results[i] = PlaceResult(422, error=_key_reused())
-            else:
-                results[i] = PlaceResult(record["status_code"], json.loads(record["response"]))
+            same = record["request_hash"] == r.request_hash
+            answers[i] = PlacedOrder.replayed(record["response"]) if same else _key_reused()
         elif slot in first_with_key:
-            results[i] = PlaceResult(-1)  # answered after the first one with this key is placed
+            waiting.add(i)
         else:
             first_with_key[slot] = i
+    return first_with_key, waiting
 
-    # 2. Products: every item must be a product the caller reaches, all of one village, on sale.
-    driver = _Driver(conn, now)
+
+def _answer_repeated_keys(
+    requests: Sequence[OrderRequest],
+    first_with_key: dict[tuple[str, str], int],
+    waiting: set[int],
+    answers: list[PlaceAnswer | None],
+) -> None:
+    """Requests that repeated an Idempotency-Key within this batch get the first one's answer."""
+    for i in sorted(waiting):
+        r = requests[i]
+        first = first_with_key[(r.owner, r.idempotency_key or "")]
+        answer = answers[first]
+        if requests[first].request_hash != r.request_hash:
+            answers[i] = _key_reused()
+        elif isinstance(answer, PlacedOrder):
+            answers[i] = replace(answer, placement=Placement.REPLAYED)
+        else:
+            answers[i] = answer
+
+
+def _key_reused() -> DomainError:
+    return Unprocessable(
+        N_("This Idempotency-Key was already used for a different order; use a new key for a new order."),
+        field="Idempotency-Key",
+    )
+
+
+def _check_products(
+    driver: Driver, requests: Sequence[OrderRequest], answers: list[PlaceAnswer | None], waiting: set[int]
+) -> tuple[dict[int, Any], dict[int, int]]:
+    """Every item must be a product the caller reaches, all of one village, on sale: the batch's products,
+    and the village of each request that passed."""
     product_ids = list({item.product_id for r in requests for item in r.items})
     where, params = driver.among("id", product_ids)
     products = {
@@ -256,42 +257,14 @@ def place_batch(conn: Connection, requests: Sequence[OrderRequest], now: datetim
     }
     villages: dict[int, int] = {}
     for i, r in enumerate(requests):
-        if results[i] is not None:
+        if answers[i] is not None or i in waiting:
             continue
         error = _check_items(r, products)
         if error is not None:
-            results[i] = PlaceResult(error.status_code, error=error)
+            answers[i] = error
         else:
             villages[i] = products[r.items[0].product_id].village_id
-
-    # 3. A platform order seen before answers with the existing order.
-    external = {
-        (villages[i], r.source, r.external_id): i
-        for i, r in enumerate(requests)
-        if results[i] is None and r.external_id
-    }
-    existing = _existing_by_external_id(conn, set(external))
-    for key, result in existing.items():
-        results[external[key]] = result
-
-    pending = [i for i in range(len(requests)) if results[i] is None]
-    if pending:
-        _place(driver, requests, pending, villages, products, results, now)
-
-    # 4. Requests that repeated an idempotency key within this batch get the first one's answer.
-    for i, r in keyed:
-        if results[i] is not None and results[i].status_code == -1:  # type: ignore[union-attr]
-            first = results[first_with_key[(r.owner, r.idempotency_key or "")]]
-            same = requests[first_with_key[(r.owner, r.idempotency_key or "")]].request_hash == r.request_hash
-            results[i] = first if same else PlaceResult(422, error=_key_reused())
-    return [r if r is not None else PlaceResult(500) for r in results]
-
-
-def _key_reused() -> DomainError:
-    return Unprocessable(
-        N_("This Idempotency-Key was already used for a different order; use a new key for a new order."),
-        field="Idempotency-Key",
-    )
+    return products, villages
 
 
 def _check_items(request: OrderRequest, products: dict[int, Any]) -> DomainError | None:
@@ -320,351 +293,310 @@ def _check_items(request: OrderRequest, products: dict[int, Any]) -> DomainError
     return None
 
 
-def _place(
-    driver: _Driver,
+def _answer_known_platform_orders(
+    conn: Connection, requests: Sequence[OrderRequest], villages: dict[int, int], answers: list[PlaceAnswer | None]
+) -> None:
+    """A platform order seen before (same village, source and external id) answers with the existing order."""
+    wanted = {
+        (villages[i], r.source, r.external_id): i
+        for i, r in enumerate(requests)
+        if answers[i] is None and r.external_id
+    }
+    if not wanted:
+        return
+    orders = Order.__table__
+    rows = (
+        conn.execute(
+            select(orders).where(tuple_(orders.c.village_id, orders.c.source, orders.c.external_id).in_(list(wanted)))
+        )
+        .mappings()
+        .all()
+    )
+    if not rows:
+        return
+    lines = OrderLine.__table__
+    items: dict[int, list[PlacedItem]] = defaultdict(list)
+    for line in conn.execute(
+        select(lines.c.order_id, lines.c.product_id, lines.c.quantity, lines.c.unit_price_fen)
+        .where(lines.c.order_id.in_([row["id"] for row in rows]))
+        .order_by(lines.c.id)
+    ):
+        items[line.order_id].append(PlacedItem(line.product_id, line.quantity, line.unit_price_fen))
+    for row in rows:
+        answers[wanted[(row["village_id"], row["source"], row["external_id"] or "")]] = PlacedOrder(
+            id=row["id"],
+            source=row["source"],
+            external_id=row["external_id"],
+            status=row["status"],
+            stream_id=row["stream_id"],
+            total_fen=row["total_fen"],
+            buyer_name=row["buyer_name"],
+            buyer_phone=mask_phone(row["buyer_phone"]),
+            address=mask_address(row["address"]),
+            backorder=row["backorder"],
+            placed_at=row["placed_at"],
+            items=tuple(items[row["id"]]),
+            placement=Placement.EXISTING,
+        )
+
+
+@dataclass
+class _Streams:
+    """The streams a batch's orders name or may be attributed to, and their lineups' prices and caps."""
+
+    rows: dict[int, Any] = field(default_factory=dict)
+    lineup: dict[tuple[int, int], Any] = field(default_factory=dict)  # (stream, product) → its lineup item
+    on_air: dict[tuple[int, int], int] = field(default_factory=dict)  # (village, product) → the stream on air
+    sold: dict[tuple[int, int], int] = field(default_factory=lambda: defaultdict(int))  # units under caps
+
+    def stream_for(self, request: OrderRequest, village: int) -> int | DomainError | None:
+        """The request's stream (named, else the one on air selling its products), or why it cannot be."""
+        if request.stream_id is not None:
+            stream = self.rows.get(request.stream_id)
+            if stream is None or stream.village_id != village:
+                return NotFound(N_("There is no stream %(id)s."), field="stream_id", id=request.stream_id)
+            return request.stream_id
+        return next(
+            (self.on_air[(village, i.product_id)] for i in request.items if (village, i.product_id) in self.on_air),
+            None,
+        )
+
+
+def _load_streams(
+    driver: Driver,
     requests: Sequence[OrderRequest],
     pending: list[int],
     villages: dict[int, int],
-    products: dict[int, Any],
-    results: list[PlaceResult | None],
-    now: datetime,
-) -> None:
-    conn = driver.conn
-    wanted = list({item.product_id for i in pending for item in requests[i].items})
-
-    # Streams: named ones, and the ones on air now (to attribute orders by time window and lineup).
+    product_ids: list[int],
+) -> _Streams:
+    """Streams named by the batch, and the ones on air now in its villages (to attribute orders by time window
+    and lineup), with the lineup items of the batch's products and the units already sold under their caps."""
+    found = _Streams()
     named = {requests[i].stream_id for i in pending if requests[i].stream_id}
     on_air_villages = {villages[i] for i in pending if not requests[i].stream_id}
-    stream_rows: list[Any] = []
-    if named or on_air_villages:
-        conditions, params = [], []
-        if named:
-            where, values = driver.among("id", list(named))
-            conditions.append(where)
-            params += values
-        if on_air_villages:
-            where, values = driver.among("village_id", list(on_air_villages))
-            conditions.append(f"({where} AND (status = ? OR (status = ? AND starts_at <= ? AND ends_at > ?)))")
-            params += [*values, StreamStatus.LIVE.value, StreamStatus.PLANNED.value, driver.now, driver.now]
-        sql = f"SELECT id, village_id, status FROM stream WHERE {' OR '.join(conditions)}"  # noqa: S608 - marks only
-        stream_rows = driver.rows(sql, params)
-    streams = {row.id: row for row in stream_rows}
-    lineup: dict[tuple[int, int], Any] = {}
-    if streams:
-        in_streams, stream_params = driver.among("stream_id", list(streams))
-        in_products, product_params = driver.among("product_id", wanted)
-        for item in driver.rows(
-            "SELECT stream_id, product_id, live_price_fen, quantity_cap FROM lineup_item "  # noqa: S608 - marks only
-            f"WHERE {in_streams} AND {in_products}",
-            [*stream_params, *product_params],
-        ):
-            lineup[(item.stream_id, item.product_id)] = item
-    on_air: dict[tuple[int, int], int] = {}
-    for (stream_id, product_id), _item in sorted(lineup.items()):
-        stream = streams[stream_id]
+    if not named and not on_air_villages:
+        return found
+    conditions, params = [], []
+    if named:
+        where, values = driver.among("id", list(named))
+        conditions.append(where)
+        params += values
+    if on_air_villages:
+        where, values = driver.among("village_id", list(on_air_villages))
+        conditions.append(f"({where} AND (status = ? OR (status = ? AND starts_at <= ? AND ends_at > ?)))")
+        params += [*values, StreamStatus.LIVE.value, StreamStatus.PLANNED.value, driver.now, driver.now]
+    sql = f"SELECT id, village_id, status FROM stream WHERE {' OR '.join(conditions)}"  # noqa: S608 - marks only
+    found.rows = {row.id: row for row in driver.rows(sql, params)}
+    if not found.rows:
+        return found
+    in_streams, stream_params = driver.among("stream_id", list(found.rows))
+    in_products, product_params = driver.among("product_id", product_ids)
+    for item in driver.rows(
+        "SELECT stream_id, product_id, live_price_fen, quantity_cap FROM lineup_item "  # noqa: S608 - marks only
+        f"WHERE {in_streams} AND {in_products}",
+        [*stream_params, *product_params],
+    ):
+        found.lineup[(item.stream_id, item.product_id)] = item
+    for (stream_id, product_id), _item in sorted(found.lineup.items()):
+        stream = found.rows[stream_id]
         if stream_id not in named or stream.status == StreamStatus.LIVE.value:
-            on_air.setdefault((stream.village_id, product_id), stream_id)
-
-    # Units already sold under each capped lineup item.
-    capped = [(s, p) for (s, p), item in lineup.items() if item.quantity_cap is not None]
-    sold: dict[tuple[int, int], int] = defaultdict(int)
+            found.on_air.setdefault((stream.village_id, product_id), stream_id)
+    capped = [(s, p) for (s, p), item in found.lineup.items() if item.quantity_cap is not None]
     if capped:
-        rows = conn.execute(
+        rows = driver.conn.execute(
             select(Order.stream_id, OrderLine.product_id, func.sum(OrderLine.quantity))
             .join(Order, Order.id == OrderLine.order_id)
             .where(tuple_(Order.stream_id, OrderLine.product_id).in_(capped), Order.status.in_(HOLDS_STOCK))
             .group_by(Order.stream_id, OrderLine.product_id)
         )
         for stream_id, product_id, total in rows.all():
-            sold[(stream_id, product_id)] = int(total or 0)
+            found.sold[(stream_id, product_id)] = int(total or 0)
+    return found
 
-    # Lots with units left, locked in id order (PostgreSQL) and used oldest first.
-    in_products, product_params = driver.among("product_id", wanted)
-    lock = " FOR UPDATE" if driver.postgres else ""
-    lot_rows = driver.rows(
-        f"SELECT id, product_id, received_on, remaining FROM lot WHERE {in_products} AND remaining > 0 "  # noqa: S608
-        f"ORDER BY id{lock}",
-        product_params,
-    )
-    stock: dict[int, _Stock] = defaultdict(_Stock)
-    for row in sorted(lot_rows, key=lambda r: (r.received_on, r.id)):
-        stock[row.product_id].lots.append([row.id, row.remaining])
 
-    orders: list[dict[str, Any]] = []
-    lines: list[list[dict[str, Any]]] = []
-    takes: list[list[list[tuple[int, int]]]] = []
-    placed: list[int] = []
-    taken_per_lot: dict[int, int] = defaultdict(int)
+@dataclass(slots=True)
+class _NewOrder:
+    """An order the batch will write: its request, village, stream, lines and the lot units of each line."""
+
+    index: int
+    request: OrderRequest
+    village_id: int
+    stream_id: int | None
+    lines: list[PlacedItem]
+    takes: list[list[tuple[int, int]]]
+
+    @property
+    def total_fen(self) -> int:
+        return sum(line.quantity * line.unit_price_fen for line in self.lines)
+
+
+def _place(
+    driver: Driver,
+    requests: Sequence[OrderRequest],
+    pending: list[int],
+    villages: dict[int, int],
+    products: dict[int, Any],
+    answers: list[PlaceAnswer | None],
+) -> None:
+    """The pending requests' orders: each takes all its units or is refused; then they are written at once."""
+    product_ids = list({item.product_id for i in pending for item in requests[i].items})
+    streams = _load_streams(driver, requests, pending, villages, product_ids)
+    stock = load_stock(driver, product_ids)
+    new_orders: list[_NewOrder] = []
     for i in pending:
         request = requests[i]
-        village = villages[i]
-        stream_id = request.stream_id
-        if stream_id is not None:
-            stream = streams.get(stream_id)
-            if stream is None or stream.village_id != village:
-                results[i] = PlaceResult(
-                    404, error=NotFound(N_("There is no stream %(id)s."), field="stream_id", id=stream_id)
-                )
-                continue
-        else:
-            stream_id = next(
-                (on_air[(village, item.product_id)] for item in request.items if (village, item.product_id) in on_air),
-                None,
-            )
-        error, order_lines, order_takes = _allocate(request, stream_id, products, lineup, sold, stock)
-        if error is not None:
-            results[i] = PlaceResult(error.status_code, error=error)
+        stream_id = streams.stream_for(request, villages[i])
+        if isinstance(stream_id, DomainError):
+            answers[i] = stream_id
             continue
-        for line_takes in order_takes:
-            for lot_id, quantity in line_takes:
-                taken_per_lot[lot_id] += quantity
-        orders.append(
-            {
-                "village_id": village,
-                "source": request.source,
-                "external_id": request.external_id,
-                "stream_id": stream_id,
-                "status": OrderStatus.PLACED.value,
-                "buyer_name": request.buyer_name,
-                "buyer_phone": request.buyer_phone,
-                "address": request.address,
-                "total_fen": sum(li["quantity"] * li["unit_price_fen"] for li in order_lines),
-                "note": request.note,
-                "backorder": False,
-                "placed_at": now,
-                "created_by": request.actor.user_id or None,
-            }
-        )
-        lines.append(order_lines)
-        takes.append(order_takes)
-        placed.append(i)
-    if not placed:
+        taken = _take_units(request, stream_id, products, streams, stock)
+        if isinstance(taken, DomainError):
+            answers[i] = taken
+            continue
+        lines, takes = taken
+        new_orders.append(_NewOrder(i, request, villages[i], stream_id, lines, takes))
+    if not new_orders:
         return
+    stock.write(driver)
+    for new, placed in zip(new_orders, _write_orders(driver, new_orders), strict=True):
+        answers[new.index] = placed
+    _keep_idempotent_answers(driver, new_orders, answers)
 
-    # One conditional update per lot touched; the row locks (or SQLite's write lock) make it exact, and a
-    # mismatch means someone changed stock under us: the whole batch is refused and retried one by one.
-    result = driver.many(
-        "UPDATE lot SET remaining = remaining - ?, updated_at = ? WHERE id = ? AND remaining >= ?",
-        [(taken, driver.now, lot_id, taken) for lot_id, taken in taken_per_lot.items()],
-    )
-    if result.rowcount not in (-1, None) and result.rowcount != len(taken_per_lot):
-        raise StockChangedError
 
-    line_count = sum(len(order_lines) for order_lines in lines)
+def _take_units(
+    request: OrderRequest, stream_id: int | None, products: dict[int, Any], streams: _Streams, stock: StockBook
+) -> tuple[list[PlacedItem], list[list[tuple[int, int]]]] | DomainError:
+    """All of the order's units from the oldest lots at the stream's price, or the reason it gets none."""
+    lines: list[PlacedItem] = []
+    for item in request.items:
+        product = products[item.product_id]
+        listed = streams.lineup.get((stream_id, item.product_id)) if stream_id is not None else None
+        if stream_id is not None and listed is not None and listed.quantity_cap is not None:
+            left = listed.quantity_cap - streams.sold[(stream_id, item.product_id)]
+            if item.quantity > left:
+                return Conflict(
+                    N_("Only %(left)d %(unit)s of %(name)s may still be sold in this stream (cap %(cap)d)."),
+                    field="items",
+                    left=max(0, left),
+                    unit=product.unit,
+                    name=product.name,
+                    cap=listed.quantity_cap,
+                )
+        available = stock.available(item.product_id)
+        if item.quantity > available:
+            return Conflict(
+                N_("Only %(left)d %(unit)s of %(name)s left; nothing was taken."),
+                field="items",
+                left=available,
+                unit=product.unit,
+                name=product.name,
+            )
+        price = listed.live_price_fen if listed is not None and listed.live_price_fen is not None else product.price_fen
+        lines.append(PlacedItem(item.product_id, item.quantity, price))
+    # Only now, with every item covered, do the takes and the cap counts stand.
+    takes = [stock.take(line.product_id, line.quantity)[0] for line in lines]
+    for line in lines:
+        if stream_id is not None and (stream_id, line.product_id) in streams.lineup:
+            streams.sold[(stream_id, line.product_id)] += line.quantity
+    return lines, takes
+
+
+def _write_orders(driver: Driver, new_orders: list[_NewOrder]) -> list[PlacedOrder]:
+    """The batch's orders, lines, lot allocations and first status changes, each table in one statement."""
+    conn = driver.conn
     order_ids, line_ids = reserve_id_ranges(
-        conn, [(Order.__tablename__, len(orders)), (OrderLine.__tablename__, line_count)]
+        conn,
+        [(Order.__tablename__, len(new_orders)), (OrderLine.__tablename__, sum(len(o.lines) for o in new_orders))],
     )
     stamp = driver.now
-    order_rows = []
-    line_rows = []
-    allocation_rows = []
-    change_rows = []
-    line_number = 0
-    for order_id, order, order_lines, order_takes, i in zip(order_ids, orders, lines, takes, placed, strict=True):
-        order["id"] = order_id
-        order_rows.append(
+    placed, no = OrderStatus.PLACED.value, driver.flag(False)
+    rows = NewOrderRows()
+    next_line = iter(line_ids)
+    for order_id, new in zip(order_ids, new_orders, strict=True):
+        request = new.request
+        village, source = new.village_id, request.source
+        created_by = request.actor.user_id or None
+        rows.orders.append(
             (
                 order_id,
-                order["village_id"],
-                order["source"],
-                order["external_id"],
-                order["stream_id"],
-                order["buyer_name"],
-                order["buyer_phone"],
-                order["address"],
-                order["total_fen"],
-                order["note"],
-                order["created_by"],
+                village,
+                source,
+                request.external_id,
+                new.stream_id,
+                placed,
+                request.buyer_name[:BUYER_NAME_MAX],
+                request.buyer_phone[:BUYER_PHONE_MAX],
+                request.address[:ADDRESS_MAX],
+                new.total_fen,
+                request.note[:NOTE_MAX],
+                "",
+                "",
+                no,
+                created_by,
+                stamp,
+                None,
+                None,
+                None,
+                None,
+                None,
+                stamp,
+                stamp,
             )
         )
-        for line, line_takes in zip(order_lines, order_takes, strict=True):
-            line_id = line_ids[line_number]
-            line_number += 1
-            line_rows.append(
+        for line, line_takes in zip(new.lines, new.takes, strict=True):
+            line_id = next(next_line)
+            rows.lines.append(
                 (
                     line_id,
                     order_id,
-                    line["product_id"],
-                    line["quantity"],
-                    line["unit_price_fen"],
-                    order["village_id"],
-                    order["source"],
-                )
-            )
-            for lot_id, quantity in line_takes:
-                allocation_rows.append((line_id, lot_id, quantity))
-        change_rows.append((order_id, requests[i].actor.user_id or None, requests[i].source))
-    driver.insert(
-        "shop_order",
-        _ORDER_COLUMNS,
-        [(*row, stamp, stamp, stamp) for row in order_rows],
-        {"status": f"'{OrderStatus.PLACED.value}'", "courier": "''", "tracking_no": "''", "backorder": "FALSE"},
-    )
-    driver.insert(
-        "order_line",
-        _LINE_COLUMNS,
-        [(*row, stamp, stamp) for row in line_rows],
-        {"line_key": "NULL", "short_quantity": "0", "refunded_quantity": "0"},
-    )
-    driver.insert("allocation", _ALLOCATION_COLUMNS, [(*row, stamp, stamp) for row in allocation_rows])
-    driver.insert(
-        "order_status_change",
-        _CHANGE_COLUMNS,
-        [(order_id, actor_id, note, stamp, stamp, stamp) for order_id, actor_id, note in change_rows],
-        {"from_status": "NULL", "to_status": f"'{OrderStatus.PLACED.value}'", "actor_kind": "'user'"},
-    )
-
-    placed_at = now.isoformat()
-    idempotency_rows = []
-    for order_id, i, order, order_lines in zip(order_ids, placed, orders, lines, strict=True):
-        body = order_body(order, order_lines, placed_at=placed_at)
-        results[i] = PlaceResult(201, body, order_id=order_id)
-        request = requests[i]
-        if request.idempotency_key:
-            idempotency_rows.append(
-                (
-                    request.owner,
-                    request.idempotency_key,
-                    request.request_hash,
-                    json.dumps(body, ensure_ascii=False),
+                    line.product_id,
+                    village,
+                    source,
+                    line.quantity,
+                    line.unit_price_fen,
+                    None,
+                    0,
+                    0,
                     stamp,
                     stamp,
                 )
             )
-    driver.insert("idempotency_record", _IDEMPOTENCY_COLUMNS, idempotency_rows, {"status_code": "201"})
+            rows.allocations.extend((line_id, lot_id, quantity, stamp, stamp) for lot_id, quantity in line_takes)
+        rows.changes.append((order_id, None, placed, "user", created_by, source, stamp, stamp, stamp))
+    rows.insert(conn)
+    return [_placed(order_id, new, driver.at) for order_id, new in zip(order_ids, new_orders, strict=True)]
 
 
-# The columns each insert of a batch fills row by row, with their PostgreSQL types (for unnest's arrays).
-_STAMPS = (("created_at", "timestamptz"), ("updated_at", "timestamptz"))
-_ORDER_COLUMNS = (
-    ("id", "bigint"),
-    ("village_id", "bigint"),
-    ("source", "text"),
-    ("external_id", "text"),
-    ("stream_id", "bigint"),
-    ("buyer_name", "text"),
-    ("buyer_phone", "text"),
-    ("address", "text"),
-    ("total_fen", "integer"),
-    ("note", "text"),
-    ("created_by", "bigint"),
-    ("placed_at", "timestamptz"),
-    *_STAMPS,
-)
-_LINE_COLUMNS = (
-    ("id", "bigint"),
-    ("order_id", "bigint"),
-    ("product_id", "bigint"),
-    ("quantity", "integer"),
-    ("unit_price_fen", "integer"),
-    ("village_id", "bigint"),
-    ("source", "text"),
-    *_STAMPS,
-)
-_ALLOCATION_COLUMNS = (("line_id", "bigint"), ("lot_id", "bigint"), ("quantity", "integer"), *_STAMPS)
-_CHANGE_COLUMNS = (("order_id", "bigint"), ("actor_id", "integer"), ("note", "text"), ("at", "timestamptz"), *_STAMPS)
-_IDEMPOTENCY_COLUMNS = (
-    ("owner", "text"),
-    ("key", "text"),
-    ("request_hash", "text"),
-    ("response", "text"),
-    *_STAMPS,
-)
+def _placed(order_id: int, new: _NewOrder, placed_at: datetime) -> PlacedOrder:
+    request = new.request
+    return PlacedOrder(
+        id=order_id,
+        source=request.source,
+        external_id=request.external_id,
+        status=OrderStatus.PLACED.value,
+        stream_id=new.stream_id,
+        total_fen=new.total_fen,
+        buyer_name=request.buyer_name[:BUYER_NAME_MAX],
+        buyer_phone=mask_phone(request.buyer_phone[:BUYER_PHONE_MAX]),
+        address=mask_address(request.address[:ADDRESS_MAX]),
+        backorder=False,
+        placed_at=placed_at,
+        items=tuple(new.lines),
+    )
 
 
-def reserve_id_ranges(conn: Connection, wanted: Sequence[tuple[str, int]]) -> list[list[int]]:
-    """Ids for rows about to be bulk-inserted into each table, ``[(table, count), …]``, in one statement, so
-    the inserts need no RETURNING round trips.
-
-    PostgreSQL hands them out from each table's sequence. On SQLite the caller holds the write lock
-    (``BEGIN IMMEDIATE``), so nobody else can insert before it: the next ids after the largest are free.
-    """
-    if conn.dialect.name == "postgresql":
-        arrays = ", ".join(
-            f"ARRAY(SELECT nextval('{table_name}_id_seq') FROM generate_series(1, ${n}))"  # noqa: S608 - ours
-            for n, (table_name, _) in enumerate(wanted, 1)
-        )
-        ids = conn.exec_driver_sql(f"SELECT {arrays}", tuple(count for _, count in wanted)).one()
-        return [[int(i) for i in part] for part in ids]
-    tops = conn.exec_driver_sql(
-        "SELECT " + ", ".join(f"(SELECT COALESCE(MAX(id), 0) FROM {table_name})" for table_name, _ in wanted)  # noqa: S608
-    ).one()
-    return [list(range(int(top) + 1, int(top) + 1 + count)) for top, (_, count) in zip(tops, wanted, strict=True)]
+def _keep_idempotent_answers(driver: Driver, new_orders: list[_NewOrder], answers: list[PlaceAnswer | None]) -> None:
+    """The first answer of each request that came with an Idempotency-Key, for its replays."""
+    stamp = driver.now
+    rows = []
+    for new in new_orders:
+        request = new.request
+        answer = answers[new.index]
+        if request.idempotency_key and isinstance(answer, PlacedOrder):
+            kept = answer.kept()
+            rows.append((request.owner, request.idempotency_key, request.request_hash, kept, 201, stamp, stamp))
+    insert_rows(driver.conn, cast(Table, IdempotencyRecord.__table__), _IDEMPOTENCY_COLUMNS, rows)
 
 
-class StockChangedError(RuntimeError):
-    """A lot's remaining changed between our read and our update (another writer without the lock)."""
-
-
-def _allocate(
-    request: OrderRequest,
-    stream_id: int | None,
-    products: dict[int, Any],
-    lineup: dict[tuple[int, int], Any],
-    sold: dict[tuple[int, int], int],
-    stock: dict[int, _Stock],
-) -> tuple[DomainError | None, list[dict[str, Any]], list[list[tuple[int, int]]]]:
-    """All of the order's units from the oldest lots, or nothing (the tentative takes are not applied)."""
-    order_lines: list[dict[str, Any]] = []
-    order_takes: list[list[tuple[int, int]]] = []
-    for item in request.items:
-        product = products[item.product_id]
-        listed = lineup.get((stream_id, item.product_id)) if stream_id is not None else None
-        if listed is not None and listed.quantity_cap is not None:
-            left = listed.quantity_cap - sold[(stream_id, item.product_id)]
-            if item.quantity > left:
-                return (
-                    Conflict(
-                        N_("Only %(left)d %(unit)s of %(name)s may still be sold in this stream (cap %(cap)d)."),
-                        field="items",
-                        left=max(0, left),
-                        unit=product.unit,
-                        name=product.name,
-                        cap=listed.quantity_cap,
-                    ),
-                    [],
-                    [],
-                )
-        available = stock[item.product_id].total
-        if item.quantity > available:
-            return (
-                Conflict(
-                    N_("Only %(left)d %(unit)s of %(name)s left; nothing was taken."),
-                    field="items",
-                    left=available,
-                    unit=product.unit,
-                    name=product.name,
-                ),
-                [],
-                [],
-            )
-        price = listed.live_price_fen if listed is not None and listed.live_price_fen is not None else product.price_fen
-        order_lines.append({"product_id": item.product_id, "quantity": item.quantity, "unit_price_fen": price})
-        order_takes.append(_take(stock[item.product_id], item.quantity))
-    # Only now, with every item covered, do the takes and the cap counts stand.
-    for item in request.items:
-        if stream_id is not None and (stream_id, item.product_id) in lineup:
-            sold[(stream_id, item.product_id)] += item.quantity
-    for line_takes, item in zip(order_takes, request.items, strict=True):
-        _apply(stock[item.product_id], line_takes)
-    return None, order_lines, order_takes
-
-
-def _take(stock: _Stock, quantity: int) -> list[tuple[int, int]]:
-    takes: list[tuple[int, int]] = []
-    need = quantity
-    for lot_id, remaining in stock.lots:
-        if need == 0:
-            break
-        if remaining <= 0:
-            continue
-        take = min(remaining, need)
-        takes.append((lot_id, take))
-        need -= take
-    return takes
-
-
-def _apply(stock: _Stock, takes: list[tuple[int, int]]) -> None:
-    taken = dict(takes)
-    for entry in stock.lots:
-        entry[1] -= taken.get(entry[0], 0)
+# An Idempotency-Key's first answer: only a created order's is kept, so its status is always 201.
+_IDEMPOTENCY_COLUMNS = ("owner", "key", "request_hash", "response", "status_code", "created_at", "updated_at")

@@ -1,13 +1,14 @@
 """What the orders say: a stream's report, and the packing lists for a day or a stream.
 
-"Whose goods sold" follows the units: each line took units from lots (its allocations), and a lot's
-units belong to the households who brought it, in proportion to what each contributed, split with the
-largest-remainder rule so the households' units add up to the units sold.
+"Whose goods sold" is the ledger's own definition (``shop.orders.suppliers``): each line's units are split
+over the households behind the lots it took from, so the report's households always match what the ledger
+credits them for the same lines.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -15,9 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop.accounts.principal import Principal
-from shop.catalogue.models import Contribution, Lot, Product
-from shop.orders.models import HOLDS_STOCK, Allocation, Order, OrderLine, OrderStatus
-from shop.split import split_by_largest_remainder
+from shop.catalogue.models import Product
+from shop.orders.models import HOLDS_STOCK, Order, OrderLine, OrderStatus
+from shop.orders.suppliers import units_sold
 from shop.streams.models import Stream, StreamStatus
 from shop.timeutil import to_local
 from shop.villages.models import Household
@@ -59,34 +60,15 @@ class StreamReport:
     previous_avg_gross_fen: int | None
 
 
-async def household_units(session: AsyncSession, line_ids: list[int]) -> dict[int, dict[int, int]]:
-    """household id → product id → units, for the given order lines."""
-    if not line_ids:
-        return {}
-    allocations = (
-        await session.execute(
-            select(Allocation.lot_id, Allocation.quantity, Lot.product_id)
-            .join(Lot, Lot.id == Allocation.lot_id)
-            .where(Allocation.line_id.in_(line_ids))
-        )
-    ).all()
-    lot_ids = {a.lot_id for a in allocations}
-    shares: dict[int, dict[int, int]] = defaultdict(dict)
-    for c in (
-        await session.execute(
-            select(Contribution.lot_id, Contribution.household_id, Contribution.quantity).where(
-                Contribution.lot_id.in_(lot_ids)
-            )
-        )
-    ).all():
-        shares[c.lot_id][c.household_id] = c.quantity
+async def household_units(session: AsyncSession, lines: Sequence[OrderLine]) -> dict[int, dict[int, int]]:
+    """household id → product id → units, for the given order lines (the ledger's definition: see
+    ``shop.orders.suppliers``)."""
+    by_line = await units_sold(session, lines)
     result: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for allocation in allocations:
-        if not shares.get(allocation.lot_id):
-            continue
-        for household_id, units in split_by_largest_remainder(allocation.quantity, shares[allocation.lot_id]).items():
+    for line in lines:
+        for household_id, units in by_line.get(line.id, {}).items():
             if units:
-                result[household_id][allocation.product_id] += units
+                result[household_id][line.product_id] += units
     return result
 
 
@@ -136,7 +118,7 @@ async def stream_report(session: AsyncSession, stream: Stream) -> StreamReport:
             sales.orders += 1
             sales.units += line.quantity
             sales.gross_fen += line.quantity * line.unit_price_fen
-    per_household = await household_units(session, [line.id for order in orders for line in order.lines])
+    per_household = await household_units(session, [line for order in orders for line in order.lines])
     start = stream.went_live_at or stream.starts_at
     end = max([stream.ended_at or stream.ends_at, *(o.placed_at for o in orders)])
     buckets: list[tuple[str, int]] = []
@@ -221,7 +203,7 @@ async def packing_list(
             products[line.product_id].orders += 1
             products[line.product_id].units += line.quantity
             products[line.product_id].gross_fen += line.quantity * line.unit_price_fen
-    per_household = await household_units(session, [line.id for o in orders for line in o.lines])
+    per_household = await household_units(session, [line for o in orders for line in o.lines])
     return PackingList(
         orders=orders,
         products=sorted(products.values(), key=lambda p: p.name),

@@ -12,7 +12,7 @@ async def complete_unconfirmed_orders(ctx: JobContext) -> int:
 
     async with unit_of_work(ctx.alchemy) as session:
         days = await auto_complete_days_by_village(session)
-        return await auto_complete_shipped(session, ctx.now, days)
+        return await auto_complete_shipped(session, ctx.now, days, events=ctx.events)
 
 
 JOBS = [ScheduledJob("orders.complete_unconfirmed", complete_unconfirmed_orders, every_seconds=600)]

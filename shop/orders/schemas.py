@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from shop.orders.models import Order
+from shop.orders.placing import PlacedOrder
 from shop.privacy import mask_address, mask_phone
 from shop.web.params import DbId
 
@@ -41,6 +42,46 @@ class RefundIn(msgspec.Struct, forbid_unknown_fields=True):
 
     items: Annotated[list[ItemIn], msgspec.Meta(min_length=1, max_length=20)]
     note: Annotated[str, msgspec.Meta(max_length=100)] = ""
+
+
+class PlacedItemOut(msgspec.Struct):
+    product_id: int
+    quantity: int
+    unit_price_fen: int
+
+
+class PlacedOrderOut(msgspec.Struct):
+    """The answer to placing an order (the buyer's phone and address masked)."""
+
+    id: int
+    source: str
+    external_id: str | None
+    status: str
+    stream_id: int | None
+    total_fen: int
+    buyer_name: str
+    buyer_phone: str
+    address: str
+    backorder: bool
+    placed_at: datetime
+    items: list[PlacedItemOut]
+
+    @classmethod
+    def of(cls, placed: PlacedOrder) -> PlacedOrderOut:
+        return cls(
+            id=placed.id,
+            source=placed.source,
+            external_id=placed.external_id,
+            status=placed.status,
+            stream_id=placed.stream_id,
+            total_fen=placed.total_fen,
+            buyer_name=placed.buyer_name,
+            buyer_phone=placed.buyer_phone,
+            address=placed.address,
+            backorder=placed.backorder,
+            placed_at=placed.placed_at,
+            items=[PlacedItemOut(i.product_id, i.quantity, i.unit_price_fen) for i in placed.items],
+        )
 
 
 class ItemOut(msgspec.Struct):

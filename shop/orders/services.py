@@ -4,21 +4,27 @@ placed → paid → shipped (courier, tracking number) → completed (buyer conf
 auto-confirm days after shipping); placed or paid → cancelled, which gives every unit back to the exact
 lot it came from; completed → refunded. A completed order can also be refunded in part (some units of
 some lines): it stays completed, and once every unit is refunded it becomes refunded. Every move is a
-conditional update (two taps cannot both move an order) and is recorded with who made it.
+conditional update (two taps cannot both move an order) and is recorded with who made it, then announced
+(``shop.orders.events``) to the process's listeners: the ledger credits and reverses in the same unit of
+work, whoever made the move.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shop.accounts.models import User
 from shop.accounts.principal import Principal
 from shop.catalogue.models import Lot, Product
 from shop.errors import N_, Conflict, InvalidInput, Label, NotFound
+from shop.events import DomainEvents
+from shop.orders.events import OrderCancelled, OrderCompleted, OrderRefunded, UnitsRefunded
 from shop.orders.models import STATUS_LABELS, Allocation, Order, OrderLine, OrderStatus, StatusChange
 from shop.paging import Paging
 from shop.timeutil import utcnow
@@ -41,7 +47,7 @@ TIMESTAMP = {
 DEFAULT_AUTO_COMPLETE_DAYS = 10
 
 
-def _label(status: str) -> Label:
+def _status_label(status: str) -> Label:
     """A status as people read it, in the page's language."""
     return Label(STATUS_LABELS.get(status, status))
 
@@ -118,6 +124,7 @@ async def change_status(
     courier: str | None = None,
     now: datetime | None = None,
     note: str = "",
+    events: DomainEvents,
 ) -> Order:
     """Move an order; ``actor`` None is the system (the scheduler's auto-confirmation, an import)."""
     moment = now or utcnow()
@@ -136,8 +143,8 @@ async def change_status(
         raise Conflict(
             why_not(current, wanted),
             field="status",
-            current=_label(current),
-            wanted=_label(wanted),
+            current=_status_label(current),
+            wanted=_status_label(wanted),
             details={"current": current, "wanted": wanted},
         )
     values: dict[str, Any] = {"status": wanted, TIMESTAMP[wanted]: moment, "updated_at": moment}
@@ -166,17 +173,18 @@ async def change_status(
     )
     await session.flush()
     await session.refresh(order)
-    for hook in STATUS_HOOKS:
-        await hook(session, order, current, wanted, actor, moment)
+    announced = _ANNOUNCED.get(wanted)
+    if announced is not None:
+        await events.announce(session, announced(order, actor, moment))
     return order
 
 
-# Called after an order moved: fn(session, order, from_status, to_status, actor, now). The ledger credits
-# completed orders and reverses refunded ones here (wired in shop.wiring, so orders need not import ledger).
-STATUS_HOOKS: list[Any] = []
-# Called after part of a completed order was refunded: fn(session, order, line, actor, now), once per line
-# whose refunded units grew; the ledger takes back that many units' share.
-REFUND_HOOKS: list[Any] = []
+# The moves other domains hear of (paid and shipped concern nobody else yet).
+_ANNOUNCED: dict[str, type[OrderCompleted | OrderCancelled | OrderRefunded]] = {
+    OrderStatus.COMPLETED.value: OrderCompleted,
+    OrderStatus.CANCELLED.value: OrderCancelled,
+    OrderStatus.REFUNDED.value: OrderRefunded,
+}
 
 
 async def refund_units(
@@ -187,6 +195,7 @@ async def refund_units(
     *,
     now: datetime | None = None,
     note: str = "",
+    events: DomainEvents,
 ) -> Order:
     """Refund ``units`` (product id → units) of a completed order. Each product's units come off its lines
     in order; more than is left to refund is refused whole (409) and nothing moves. Refunding the last
@@ -204,6 +213,37 @@ async def refund_units(
         raise InvalidInput("items", N_("Say how many units to refund."))
     await session.refresh(order, ["lines"])
     names = dict((await session.execute(select(Product.id, Product.name).where(Product.id.in_(list(wanted))))).all())
+    plan = _refund_plan(order, wanted, names)
+    await _take_back(session, plan)
+    if all(li.refunded_quantity >= li.quantity for li in order.lines):
+        return await change_status(
+            session, actor, order.id, OrderStatus.REFUNDED.value, now=moment, note=note, events=events
+        )
+    refunded = {line.id for line, _ in plan}
+    session.add(
+        StatusChange(
+            order_id=order.id,
+            from_status=order.status,
+            to_status=order.status,
+            actor_kind="user",
+            actor_id=actor.user_id,
+            at=moment,
+            # what was refunded, in any language: "1 × 朝阳小米 5kg装 · 一袋破损"
+            note=" · ".join(
+                [", ".join(f"{take} × {names.get(line.product_id, line.product_id)}" for line, take in plan), note]
+            ).strip(" ·")[:200],
+        )
+    )
+    for line in order.lines:
+        if line.id in refunded:
+            await events.announce(session, UnitsRefunded(order, line, actor, moment))
+    await session.flush()
+    return order
+
+
+def _refund_plan(order: Order, wanted: dict[int, int], names: dict[int, str]) -> list[tuple[OrderLine, int]]:
+    """How many units come off each line: a product's units off its lines in order. More than is left to
+    refund, or a product the order does not hold, refuses the whole refund."""
     plan: list[tuple[OrderLine, int]] = []
     for product_id, count in sorted(wanted.items()):
         if count < 0:
@@ -230,6 +270,11 @@ async def refund_units(
             if take:
                 plan.append((line, take))
                 count -= take
+    return plan
+
+
+async def _take_back(session: AsyncSession, plan: list[tuple[OrderLine, int]]) -> None:
+    """Each line's refunded units grow by a conditional update: two refunds at once cannot pass the line's units."""
     for line, take in plan:
         moved = await session.execute(
             update(OrderLine)
@@ -239,29 +284,6 @@ async def refund_units(
         if not moved.rowcount:
             raise Conflict(N_("The order changed meanwhile; reload and try again."))
         await session.refresh(line, ["refunded_quantity"])
-    if all(li.refunded_quantity >= li.quantity for li in order.lines):
-        return await change_status(session, actor, order.id, OrderStatus.REFUNDED.value, now=moment, note=note)
-    refunded = {line.id for line, _ in plan}
-    session.add(
-        StatusChange(
-            order_id=order.id,
-            from_status=order.status,
-            to_status=order.status,
-            actor_kind="user",
-            actor_id=actor.user_id,
-            at=moment,
-            # what was refunded, in any language: "1 × 朝阳小米 5kg装 · 一袋破损"
-            note=" · ".join(
-                [", ".join(f"{take} × {names.get(line.product_id, line.product_id)}" for line, take in plan), note]
-            ).strip(" ·")[:200],
-        )
-    )
-    for line in order.lines:
-        if line.id in refunded:
-            for hook in REFUND_HOOKS:
-                await hook(session, order, line, actor, moment)
-    await session.flush()
-    return order
 
 
 async def _return_units(session: AsyncSession, order_id: int) -> None:
@@ -278,7 +300,7 @@ async def _return_units(session: AsyncSession, order_id: int) -> None:
 
 
 async def auto_complete_shipped(
-    session: AsyncSession, now: datetime, days_for_village: dict[int, int] | None = None
+    session: AsyncSession, now: datetime, days_for_village: dict[int, int] | None = None, *, events: DomainEvents
 ) -> int:
     """Shipped orders whose buyers did not confirm within the village's auto-confirm days are completed."""
     days = days_for_village or {}
@@ -294,12 +316,32 @@ async def auto_complete_shipped(
         if shipped_at is not None and shipped_at <= now - limit:
             try:
                 await change_status(
-                    session, None, order_id, OrderStatus.COMPLETED.value, now=now, note="auto-confirmed"
+                    session, None, order_id, OrderStatus.COMPLETED.value, now=now, note="auto-confirmed", events=events
                 )
             except Conflict:
                 continue  # the buyer or a secretary moved it meanwhile
             done += 1
     return done
+
+
+@dataclass(frozen=True)
+class OrderDetail:
+    """An order with what its page shows beside it: its products' names, its history and who made each move."""
+
+    order: Order
+    product_names: dict[int, str]
+    history: Sequence[StatusChange]
+    people: dict[int, str]
+
+
+async def order_detail(session: AsyncSession, actor: Principal, order_id: int) -> OrderDetail:
+    order = await get_order(session, actor, order_id)
+    product_ids = [line.product_id for line in order.lines]
+    names = await session.execute(select(Product.id, Product.name).where(Product.id.in_(product_ids)))
+    history = await status_history(session, order.id)
+    actor_ids = {change.actor_id for change in history if change.actor_id}
+    users = await session.execute(select(User).where(User.id.in_(actor_ids)))
+    return OrderDetail(order, dict(names.tuples().all()), history, {user.id: user.name for user in users.scalars()})
 
 
 async def status_history(session: AsyncSession, order_id: int) -> Sequence[StatusChange]:

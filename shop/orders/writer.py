@@ -3,7 +3,8 @@
 SQLite allows one writer at a time, and a commit with ``synchronous=FULL`` waits for the disk. A request
 that commits its own order pays that wait alone, one after another. Here requests put their order on a
 queue and wait; one task takes everything queued, places it all in one transaction with
-``place_batch`` and commits once, then answers each request. While that commit waits for the disk, the
+``place_batch`` and commits once, then answers each request (its ``PlacedOrder``, or raises the
+``DomainError`` that says why not). While that commit waits for the disk, the
 next burst queues up and goes in the next transaction. Reads (pages, the live board) run beside it.
 On PostgreSQL the same batching saves round trips; several web workers each run their own writer and
 the lots' row locks keep them exact. On SQLite several web workers' writers take turns by a lock file.
@@ -25,8 +26,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from shop.db import create_sqlite_writer_engine, is_transient
-from shop.errors import N_, DomainError
-from shop.orders.placing import OrderRequest, PlaceResult, StockChangedError, place_batch
+from shop.errors import N_, Conflict, DomainError
+from shop.orders.placing import OrderRequest, PlaceAnswer, PlacedOrder, place_batch
+from shop.orders.stock import StockChangedError
 from shop.settings import Settings
 from shop.timeutil import utcnow
 
@@ -36,6 +38,8 @@ MAX_BATCH = 500
 
 
 class WriterUnavailable(DomainError):
+    """The batch could not be written (the database is unreachable or kept failing): try again."""
+
     status_code = 503
     default_message = N_("The system is busy. Please try again in a moment.")
 
@@ -43,7 +47,7 @@ class WriterUnavailable(DomainError):
 @dataclass
 class _Job:
     request: OrderRequest
-    future: asyncio.Future[PlaceResult] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    future: asyncio.Future[PlacedOrder] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
 class OrderWriter:
@@ -71,7 +75,8 @@ class OrderWriter:
             self._task = asyncio.get_running_loop().create_task(self._run(self._queue), name="order-writer")
         return self._queue
 
-    async def submit(self, request: OrderRequest) -> PlaceResult:
+    async def submit(self, request: OrderRequest) -> PlacedOrder:
+        """Place the order with the next batch: the placed order, or the ``DomainError`` why not."""
         job = _Job(request)
         self._ensure_running().put_nowait(job)
         return await job.future
@@ -113,11 +118,15 @@ class OrderWriter:
             results = [_failure(exc) for _ in jobs]
         self.batches += 1
         self.orders += len(jobs)
-        for job, result in zip(jobs, results, strict=True):
-            if not job.future.done():
-                job.future.set_result(result)
+        for job, answer in zip(jobs, results, strict=True):
+            if job.future.done():
+                continue  # the request went away meanwhile
+            if isinstance(answer, DomainError):
+                job.future.set_exception(answer)
+            else:
+                job.future.set_result(answer)
 
-    async def _attempt(self, requests: list[OrderRequest]) -> list[PlaceResult]:
+    async def _attempt(self, requests: list[OrderRequest]) -> list[PlaceAnswer]:
         for attempt in range(3):
             try:
                 if self._sqlite is not None:
@@ -131,7 +140,7 @@ class OrderWriter:
                 await asyncio.sleep(0.05 * (attempt + 1))
         raise AssertionError("unreachable")
 
-    def _place_in_thread(self, requests: list[OrderRequest]) -> list[PlaceResult]:
+    def _place_in_thread(self, requests: list[OrderRequest]) -> list[PlaceAnswer]:
         assert self._sqlite is not None
         with self._turn(), self._sqlite.begin() as conn:
             if self.sqlite_pragmas is None:
@@ -170,13 +179,9 @@ def _turn_file(database_url: str) -> str | None:
     return database + "-order-writer.lock"
 
 
-def _failure(exc: Exception) -> PlaceResult:
+def _failure(exc: Exception) -> DomainError:
     if isinstance(exc, DomainError):
-        return PlaceResult(exc.status_code, error=exc)
+        return exc
     if isinstance(exc, IntegrityError):
-        from shop.errors import Conflict
-
-        return PlaceResult(
-            409, error=Conflict(N_("This clashes with a change made at the same moment. Please try again."))
-        )
-    return PlaceResult(503, error=WriterUnavailable())
+        return Conflict(N_("This clashes with a change made at the same moment. Please try again."))
+    return WriterUnavailable()

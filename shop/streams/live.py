@@ -1,19 +1,22 @@
 """The live board's state, and the hub that wakes its watchers.
 
-Watchers (server-sent event streams) wake at once when this process changes a stream (``LiveHub.notify``)
-and otherwise look at the database every few seconds, so a change made by another web worker reaches
-them too. What they send is a small JSON state; the page also renders the same state on a plain reload.
+Watchers (server-sent event streams) wake at once when this process changes a stream (``LiveHub.notify``,
+after the change commits) and otherwise look at the database every few seconds, so a change made by another
+web worker, the scheduler or the command line reaches them too. What they send is a small JSON state; the
+page also renders the same state on a plain reload. The sales on the board come from the orders domain
+through ``BoardSources`` (see ``shop.wiring``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop import i18n
@@ -39,9 +42,36 @@ class LiveHub:
 
     async def wait(self, stream_id: int, seconds: float = POLL_SECONDS) -> None:
         """Until the stream changes in this process, or ``seconds`` pass (then the caller looks anyway)."""
-        event = self._events.setdefault(stream_id, asyncio.Event())
+        changed = self._events.setdefault(stream_id, asyncio.Event())
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), seconds)
+            await asyncio.wait_for(changed.wait(), seconds)
+
+    def notify_after_commit(self, session: AsyncSession, stream_id: int) -> None:
+        """Wake the stream's watchers once ``session``'s transaction commits: woken earlier, they would read
+        the board as it was. (A session that rolls back is thrown away; its watchers look again anyway.)"""
+        streams: set[int] | None = session.info.get(_WAKE_AFTER_COMMIT)
+        if streams is None:
+            streams = session.info[_WAKE_AFTER_COMMIT] = set()
+
+            def wake(_session: Any) -> None:
+                for woken in session.info.pop(_WAKE_AFTER_COMMIT, ()):
+                    self.notify(woken)
+
+            event.listen(session.sync_session, "after_commit", wake, once=True)
+        streams.add(stream_id)
+
+
+_WAKE_AFTER_COMMIT = "live_board_streams"
+
+
+@dataclass(frozen=True)
+class BoardSources:
+    """What another domain puts on the board: the stream's sales so far (fn(session, stream) → dict) and the
+    units of a capped lineup item already sold (fn(session, item) → int). Without sources the board shows the
+    run of show alone."""
+
+    sales: Callable[[AsyncSession, Stream], Awaitable[dict[str, Any]]] | None = None
+    sold_under_cap: Callable[[AsyncSession, LineupItem], Awaitable[int]] | None = None
 
 
 @dataclass
@@ -99,24 +129,16 @@ async def wake_watchers(request: Any) -> None:
         request.app.state.live_hub.notify(stream_id)
 
 
-# Other domains add to the board (orders add takings and the latest orders): fn(session, stream) → dict.
-SALES_PROVIDERS: list[Any] = []
-
-
-async def cap_left(session: AsyncSession, item: LineupItem) -> int | None:
+async def cap_left(session: AsyncSession, item: LineupItem, sources: BoardSources) -> int | None:
     if item.quantity_cap is None:
         return None
-    sold = 0
-    for provider in CAP_PROVIDERS:
-        sold += await provider(session, item)
+    sold = await sources.sold_under_cap(session, item) if sources.sold_under_cap is not None else 0
     return max(0, item.quantity_cap - sold)
 
 
-# Units of a lineup item already sold in its stream (the orders domain registers how to count them).
-CAP_PROVIDERS: list[Any] = []
-
-
-async def live_state(session: AsyncSession, stream: Stream, now: datetime | None = None) -> LiveState:
+async def live_state(
+    session: AsyncSession, stream: Stream, sources: BoardSources, now: datetime | None = None
+) -> LiveState:
     moment = now or utcnow()
     pinned_item = next((i for i in stream.lineup if i.id == stream.pinned_item_id), None)
     pinned = None
@@ -130,7 +152,7 @@ async def live_state(session: AsyncSession, stream: Stream, now: datetime | None
             price=format_fen(pinned_item.price_fen),
             list_price=format_fen(pinned_item.product.price_fen),
             stock=stock,
-            cap_left=await cap_left(session, pinned_item),
+            cap_left=await cap_left(session, pinned_item, sources),
             talking_points=pinned_item.talking_points,
         )
     ids = [i.id for i in stream.lineup]
@@ -146,9 +168,7 @@ async def live_state(session: AsyncSession, stream: Stream, now: datetime | None
         segment = i18n.translate(N_("Not live yet"))
     elif stream.status == StreamStatus.LIVE.value:
         segment = i18n.translate(N_("Over the planned time"))
-    sales: dict[str, Any] = {}
-    for provider in SALES_PROVIDERS:
-        sales.update(await provider(session, stream))
+    sales = await sources.sales(session, stream) if sources.sales is not None else {}
     return LiveState(
         stream_id=stream.id,
         status=stream.status,

@@ -13,19 +13,17 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, ServerSentEvent, ServerSentEventMessage, Template
-from sqlalchemy import or_, select
 
 from shop import i18n
 from shop.accounts.models import User
-from shop.calendar_feed import CalendarEvent, build_calendar
-from shop.catalogue.models import Product
+from shop.calendar_feed import build_calendar
 from shop.db import read_session
 from shop.errors import N_, DomainError, InvalidInput, NotFound
 from shop.media import store_photo
 from shop.money import MoneyFormatError, fen_to_yuan_text, parse_yuan
 from shop.paging import Paging
 from shop.streams.live import live_state, notify_after_response
-from shop.streams.models import PLATFORM_LABELS, STATUS_LABELS, Guest, Platform, Stream, StreamStatus
+from shop.streams.models import PLATFORM_LABELS, STATUS_LABELS, Platform, Stream, StreamStatus
 from shop.streams.services import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -34,6 +32,7 @@ from shop.streams.services import (
     LineupEntry,
     StreamPlan,
     StreamService,
+    calendar_events,
     run_of_show,
 )
 from shop.timeutil import SHANGHAI, local_today, to_local, utcnow
@@ -135,42 +134,14 @@ async def stream_list(actor: Actor, db_session: DbSession) -> Template:
 
 
 async def _form_context(actor: Actor, db_session: DbSession, village_id: int | None) -> dict[str, Any]:
-    scope = village_id if village_id is not None else actor.village_id
-    products = list(
-        (
-            await db_session.execute(
-                select(Product).where(Product.village_id == scope, Product.active.is_(True)).order_by(Product.id)
-            )
-        ).scalars()
-    )
-    guests = list(
-        (
-            await db_session.execute(
-                select(Guest).where(Guest.village_id == scope, Guest.active.is_(True)).order_by(Guest.name)
-            )
-        ).scalars()
-    )
-    hosts = list(
-        (
-            await db_session.execute(
-                select(User)
-                .where(User.village_id == scope, User.active.is_(True), User.role.in_(["secretary", "trainee"]))
-                .order_by(User.role, User.id)
-            )
-        ).scalars()
-    )
-    past = list(
-        (
-            await db_session.execute(
-                select(Stream).where(Stream.village_id == scope).order_by(Stream.starts_at.desc()).limit(20)
-            )
-        ).scalars()
+    choices = await StreamService(session=db_session).plan_choices(
+        village_id if village_id is not None else actor.village_id
     )
     return {
-        "products": products,
-        "guests": guests,
-        "host_options": [(str(u.id), f"{u.name} · {i18n.translate(ROLE_LABELS[u.role])}") for u in hosts],
-        "past_streams": past,
+        "products": choices.products,
+        "guests": choices.guests,
+        "host_options": [(str(u.id), f"{u.name} · {i18n.translate(ROLE_LABELS[u.role])}") for u in choices.hosts],
+        "past_streams": choices.past_streams,
         "platforms": platform_options(),
         "rows": range(1, LINEUP_ROWS + 1),
         "user": actor,
@@ -372,9 +343,11 @@ async def stream_script(stream_id: IdPath, actor: Actor, db_session: DbSession) 
 
 
 @get("/streams/{stream_id:int}/live", guards=[requires_user], name="stream_live")
-async def live_board(stream_id: IdPath, actor: Actor, db_session: DbSession) -> Template:
+async def live_board(
+    stream_id: IdPath, request: Request[Any, Any, Any], actor: Actor, db_session: DbSession
+) -> Template:
     stream = await StreamService(session=db_session).get_for(actor, stream_id)
-    state = await live_state(db_session, stream)
+    state = await live_state(db_session, stream, request.app.state.domains.board)
     return Template(
         "streams/live.html",
         context={"stream": stream, "state": state, "user": actor, **_labels()},
@@ -411,6 +384,7 @@ async def live_events(stream_id: IdPath, request: Request[Any, Any, Any], actor:
     """Server-sent events: the live board's state, whenever it changes (checked at least every 2 s)."""
     alchemy = request.app.state.alchemy_config
     hub = request.app.state.live_hub
+    board = request.app.state.domains.board
     async with read_session(alchemy) as session:
         await StreamService(session=session).get_for(actor, stream_id)  # 404 before the stream opens
 
@@ -422,7 +396,7 @@ async def live_events(stream_id: IdPath, request: Request[Any, Any, Any], actor:
                 stream = await session.get(Stream, stream_id)
                 if stream is None:
                     return
-                state = await live_state(session, stream)
+                state = await live_state(session, stream, board)
             if state.fingerprint() != last:
                 last = state.fingerprint()
                 quiet = 0
@@ -449,30 +423,9 @@ async def calendar_feed(feed: FromPath[str], request: Request[Any, Any, Any], db
     secret = feed.removesuffix(".ics")
     if not feed.endswith(".ics") or not secret:
         raise NotFound()
-    user = (await db_session.execute(select(User).where(User.calendar_secret == secret))).scalar_one_or_none()
-    if user is None or not user.active:
-        raise NotFound()
-    condition = Stream.host_user_id == user.id
-    if user.role == "secretary":
-        condition = or_(condition, Stream.village_id == user.village_id)
-    since = utcnow() - timedelta(days=60)
-    streams = (await db_session.execute(select(Stream).where(condition, Stream.ends_at >= since))).scalars()
-    base = public_base(request)
-    events = [
-        CalendarEvent(
-            uid=f"stream-{s.id}@cunbo",
-            title=s.title,
-            starts_at=s.starts_at,
-            ends_at=s.ends_at,
-            description=i18n.translate(PLATFORM_LABELS[Platform(s.platform)]),
-            url=f"{base}/streams/{s.id}",
-            cancelled=s.status == StreamStatus.CANCELLED.value,
-            updated_at=s.updated_at,
-        )
-        for s in streams
-    ]
-    for provider in request.app.state.calendar_providers:
-        events.extend(await provider(db_session, user.id))
+    user, events = await calendar_events(
+        db_session, secret, base_url=public_base(request), sources=request.app.state.domains.calendars
+    )
     body = build_calendar(events, name=f"村播助农 · {user.name}", now=utcnow())
     return Response(body, media_type="text/calendar; charset=utf-8", headers={"Cache-Control": "private, max-age=300"})
 

@@ -13,14 +13,25 @@ from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shop import i18n
 from shop.accounts.models import User
 from shop.accounts.principal import Principal
+from shop.calendar_feed import CalendarEvent, CalendarSource
 from shop.catalogue.models import Contribution, Lot, Product
 from shop.errors import N_, Conflict, InvalidInput, Label, NotFound
 from shop.notifications.models import RecipientKind
 from shop.notifications.services import PlannedReminder, sync_reminders, withdraw_reminders
 from shop.paging import Paging
-from shop.streams.models import STATUS_LABELS, Guest, LineupItem, Platform, Stream, StreamGuest, StreamStatus
+from shop.streams.models import (
+    PLATFORM_LABELS,
+    STATUS_LABELS,
+    Guest,
+    LineupItem,
+    Platform,
+    Stream,
+    StreamGuest,
+    StreamStatus,
+)
 from shop.timeutil import SHANGHAI, to_local, utcnow
 from shop.villages.services import clean_phone, clean_text
 
@@ -179,6 +190,14 @@ class GuestService(SQLAlchemyAsyncRepositoryService[Guest]):
         return await self.get_many_and_count(*filters, paging.filter, order_by=[(Guest.name, False)])
 
 
+@dataclass(frozen=True)
+class PlanChoices:
+    products: list[Product]
+    guests: list[Guest]
+    hosts: list[User]
+    past_streams: list[Stream]
+
+
 class StreamService(SQLAlchemyAsyncRepositoryService[Stream]):
     class Repo(SQLAlchemyAsyncRepository[Stream]):
         model_type = Stream
@@ -190,6 +209,28 @@ class StreamService(SQLAlchemyAsyncRepositoryService[Stream]):
         return self.repository.session
 
     # --- reading ---------------------------------------------------------------------------------
+
+    async def plan_choices(self, village_id: int | None) -> PlanChoices:
+        """What the plan form offers in the village: its products on sale, its guests, who may host (its
+        secretaries and trainees) and its last 20 streams to copy from."""
+        session = self.session
+        products = await session.execute(
+            select(Product).where(Product.village_id == village_id, Product.active.is_(True)).order_by(Product.id)
+        )
+        guests = await session.execute(
+            select(Guest).where(Guest.village_id == village_id, Guest.active.is_(True)).order_by(Guest.name)
+        )
+        hosts = await session.execute(
+            select(User)
+            .where(User.village_id == village_id, User.active.is_(True), User.role.in_(["secretary", "trainee"]))
+            .order_by(User.role, User.id)
+        )
+        past = await session.execute(
+            select(Stream).where(Stream.village_id == village_id).order_by(Stream.starts_at.desc()).limit(20)
+        )
+        return PlanChoices(
+            list(products.scalars()), list(guests.scalars()), list(hosts.scalars()), list(past.scalars())
+        )
 
     async def get_for(self, actor: Principal, stream_id: int) -> Stream:
         """Staff of the village see its streams; a trainee sees the streams they host."""
@@ -603,3 +644,42 @@ class StreamService(SQLAlchemyAsyncRepositoryService[Stream]):
 def _same_wall_clock(moment: datetime, shift: timedelta) -> datetime:
     """Beijing has no daylight saving, but weeks are added to the local wall clock all the same."""
     return (to_local(moment) + shift).astimezone(moment.tzinfo)
+
+
+# --- calendar feeds ------------------------------------------------------------------------------------------
+
+
+# How far back a feed reaches: a phone keeps what it already has, and a long feed is slow to fetch on 4G.
+CALENDAR_DAYS_BACK = 60
+
+
+async def calendar_events(
+    session: AsyncSession, secret: str, *, base_url: str, sources: Sequence[CalendarSource] = ()
+) -> tuple[User, list[CalendarEvent]]:
+    """The events of the user whose feed ``secret`` names: the streams they host (a secretary: every stream
+    of the village) from 60 days back, then each other domain's (``sources``). An unknown or inactive
+    user's feed is not there."""
+    user = (await session.execute(select(User).where(User.calendar_secret == secret))).scalar_one_or_none()
+    if user is None or not user.active:
+        raise NotFound()
+    visible = Stream.host_user_id == user.id
+    if user.role == "secretary":
+        visible = or_(visible, Stream.village_id == user.village_id)
+    since = utcnow() - timedelta(days=CALENDAR_DAYS_BACK)
+    streams = (await session.execute(select(Stream).where(visible, Stream.ends_at >= since))).scalars()
+    events = [
+        CalendarEvent(
+            uid=f"stream-{s.id}@cunbo",
+            title=s.title,
+            starts_at=s.starts_at,
+            ends_at=s.ends_at,
+            description=i18n.translate(PLATFORM_LABELS[Platform(s.platform)]),
+            url=f"{base_url}/streams/{s.id}",
+            cancelled=s.status == StreamStatus.CANCELLED.value,
+            updated_at=s.updated_at,
+        )
+        for s in streams
+    ]
+    for source in sources:
+        events.extend(await source(session, user.id, base_url=base_url))
+    return user, events

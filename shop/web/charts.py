@@ -44,83 +44,128 @@ def bar_chart(
     to draw, so pass it translated.
     """
     bars = list(bars)
-    n = len(bars)
-    # Text is sized against the viewBox: 640 wide shrinks to ~343 px on a 375 px phone, and 1/30 of
-    # the width is then still ~11 px.
-    fs = max(12, round(width / 30))
-    row = round(fs * 1.4)
-    pad = round(fs * 0.4)
-    slot = (width - 2 * pad) / n if n else 0.0
-    bar_w = slot * 0.72
-
-    values = [bar.value for bar in bars]
-    hi = max([0, *values])
-    lo = min([0, *values])
-    top = _nice_ceiling(hi)
-    bottom = -_nice_ceiling(-lo)
-    span = top - bottom
-    value_texts = [value_label(v) for v in values]
-    show_values = n > 0 and max(_text_width(t, fs) for t in value_texts) <= slot * 0.98
-
-    plot_top = row
-    plot_bottom = height - row - (row if bottom < 0 else 0)
-    plot_h = plot_bottom - plot_top
-
-    def y_of(value: int) -> float:
-        # A zero span (no data, or all zeros) would divide by zero: everything sits on the baseline.
-        return plot_top + (top - value) / span * plot_h if span else float(plot_bottom)
-
-    zero_y = y_of(0)
+    value_texts = [value_label(bar.value) for bar in bars]
+    scale = _Scale.of(bars, value_texts, width, height)
     desc = "; ".join(f"{bar.label}: {text}" for bar, text in zip(bars, value_texts, strict=True)) or empty_label
     chart_id = "chart-" + hashlib.blake2s(f"{title}\0{desc}".encode(), digest_size=4).hexdigest()
-
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img"'
-        f' aria-labelledby="{chart_id}-t {chart_id}-d" class="chart" font-family="sans-serif" font-size="{fs}">',
+        f' aria-labelledby="{chart_id}-t {chart_id}-d" class="chart" font-family="sans-serif" font-size="{scale.fs}">',
         f'<title id="{chart_id}-t">{escape(title)}</title><desc id="{chart_id}-d">{escape(desc)}</desc>',
+        *_gridlines(scale, value_label),
+        *_bar_rects(scale, bars, value_texts),
     ]
-
-    if not show_values and top > 0:
-        parts.append(_hline(pad, width - pad, plot_top, GRID_STROKE))
-        parts.append(_text(pad, plot_top - fs * 0.3, value_label(top), MUTED_FILL, anchor="start"))
-    if not show_values and bottom < 0:
-        parts.append(_hline(pad, width - pad, plot_bottom, GRID_STROKE))
-        parts.append(_text(pad, plot_bottom + fs, value_label(bottom), MUTED_FILL, anchor="start"))
-    parts.append(_hline(pad, width - pad, zero_y, AXIS_STROKE))
-
-    rects = []
-    for i, bar in enumerate(bars):
-        if bar.value == 0 or not span:
-            continue
-        bar_y = y_of(bar.value)
-        y0, y1 = sorted((bar_y, zero_y))
-        fill = f' fill="{HIGHLIGHT_FILL}"' if bar.highlight else ""
-        rects.append(
-            f'<rect x="{_n(pad + i * slot + (slot - bar_w) / 2)}" y="{_n(y0)}" width="{_n(bar_w)}"'
-            f' height="{_n(y1 - y0)}"{fill}><title>{escape(bar.label)}: {escape(value_texts[i])}</title></rect>'
-        )
-    if rects:
-        parts.append(f'<g fill="{BAR_FILL}">{"".join(rects)}</g>')
-
-    if show_values:
-        labels = []
-        for i, (bar, text) in enumerate(zip(bars, value_texts, strict=True)):
-            cx = pad + (i + 0.5) * slot
-            ty = y_of(bar.value) + fs if bar.value < 0 else y_of(bar.value) - fs * 0.3
-            labels.append(f'<text x="{_n(cx)}" y="{_n(ty)}">{escape(text)}</text>')
-        parts.append(f'<g fill="{TEXT_FILL}" text-anchor="middle">{"".join(labels)}</g>')
-    elif not span:
-        parts.append(_text(width / 2, (plot_top + plot_bottom) / 2, empty_label, MUTED_FILL))
-
-    if n:
+    if scale.show_values:
+        parts.append(_value_texts(scale, bars, value_texts))
+    elif not scale.span:
+        parts.append(_text(width / 2, (scale.plot_top + scale.plot_bottom) / 2, empty_label, MUTED_FILL))
+    if bars:
         parts.append(
             _axis_labels(
-                bars, slot=slot, pad=pad, fs=fs, width=width, baseline=height - fs * 0.35, from_end=label_latest
+                bars,
+                slot=scale.slot,
+                pad=scale.pad,
+                fs=scale.fs,
+                width=width,
+                baseline=height - scale.fs * 0.35,
+                from_end=label_latest,
             )
         )
     parts.append("</svg>")
     # Every piece of caller text above went through escape(); the rest is our own markup.
     return Markup("".join(parts))  # noqa: S704
+
+
+@dataclass(frozen=True)
+class _Scale:
+    """Where things go: the text size, each bar's slot, the value range and the plot's top and bottom."""
+
+    width: int
+    fs: int
+    pad: int
+    slot: float
+    bar_w: float
+    top: int
+    bottom: int
+    plot_top: int
+    plot_bottom: int
+    show_values: bool
+
+    @classmethod
+    def of(cls, bars: Sequence[Bar], value_texts: Sequence[str], width: int, height: int) -> _Scale:
+        n = len(bars)
+        # Text is sized against the viewBox: 640 wide shrinks to ~343 px on a 375 px phone, and 1/30 of
+        # the width is then still ~11 px.
+        fs = max(12, round(width / 30))
+        row = round(fs * 1.4)
+        pad = round(fs * 0.4)
+        slot = (width - 2 * pad) / n if n else 0.0
+        values = [bar.value for bar in bars]
+        bottom = -_nice_ceiling(-min([0, *values]))
+        return cls(
+            width=width,
+            fs=fs,
+            pad=pad,
+            slot=slot,
+            bar_w=slot * 0.72,
+            top=_nice_ceiling(max([0, *values])),
+            bottom=bottom,
+            plot_top=row,
+            plot_bottom=height - row - (row if bottom < 0 else 0),
+            # Values go on the bars only when every one fits above its bar.
+            show_values=n > 0 and max(_text_width(text, fs) for text in value_texts) <= slot * 0.98,
+        )
+
+    @property
+    def span(self) -> int:
+        return self.top - self.bottom
+
+    def y_of(self, value: int) -> float:
+        # A zero span (no data, or all zeros) would divide by zero: everything sits on the baseline.
+        if not self.span:
+            return float(self.plot_bottom)
+        return self.plot_top + (self.top - value) / self.span * (self.plot_bottom - self.plot_top)
+
+
+def _gridlines(scale: _Scale, value_label: Callable[[int], str]) -> list[str]:
+    """The zero line, and the scale's top and bottom lines when the bars carry no values."""
+    left, right = scale.pad, scale.width - scale.pad
+    lines = []
+    if not scale.show_values and scale.top > 0:
+        lines.append(_hline(left, right, scale.plot_top, GRID_STROKE))
+        lines.append(_text(left, scale.plot_top - scale.fs * 0.3, value_label(scale.top), MUTED_FILL, anchor="start"))
+    if not scale.show_values and scale.bottom < 0:
+        lines.append(_hline(left, right, scale.plot_bottom, GRID_STROKE))
+        lines.append(_text(left, scale.plot_bottom + scale.fs, value_label(scale.bottom), MUTED_FILL, anchor="start"))
+    lines.append(_hline(left, right, scale.y_of(0), AXIS_STROKE))
+    return lines
+
+
+def _bar_rects(scale: _Scale, bars: Sequence[Bar], value_texts: Sequence[str]) -> list[str]:
+    """One rectangle per non-zero bar, from the zero line up (or down, for a negative value)."""
+    zero_y = scale.y_of(0)
+    rects = []
+    for i, bar in enumerate(bars):
+        if bar.value == 0 or not scale.span:
+            continue
+        y0, y1 = sorted((scale.y_of(bar.value), zero_y))
+        fill = f' fill="{HIGHLIGHT_FILL}"' if bar.highlight else ""
+        x = scale.pad + i * scale.slot + (scale.slot - scale.bar_w) / 2
+        rects.append(
+            f'<rect x="{_n(x)}" y="{_n(y0)}" width="{_n(scale.bar_w)}"'
+            f' height="{_n(y1 - y0)}"{fill}><title>{escape(bar.label)}: {escape(value_texts[i])}</title></rect>'
+        )
+    return [f'<g fill="{BAR_FILL}">{"".join(rects)}</g>'] if rects else []
+
+
+def _value_texts(scale: _Scale, bars: Sequence[Bar], value_texts: Sequence[str]) -> str:
+    """Each value written just above its bar (below it, for a negative one)."""
+    labels = []
+    for i, (bar, text) in enumerate(zip(bars, value_texts, strict=True)):
+        cx = scale.pad + (i + 0.5) * scale.slot
+        ty = scale.y_of(bar.value) + scale.fs if bar.value < 0 else scale.y_of(bar.value) - scale.fs * 0.3
+        labels.append(f'<text x="{_n(cx)}" y="{_n(ty)}">{escape(text)}</text>')
+    return f'<g fill="{TEXT_FILL}" text-anchor="middle">{"".join(labels)}</g>'
 
 
 def _axis_labels(

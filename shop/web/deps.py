@@ -1,4 +1,4 @@
-"""Dependencies every domain's handlers share: the caller, the hasher, paging, settings."""
+"""Dependencies every domain's handlers share: the caller, the hasher, paging, settings, the process's domain events."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shop.accounts.principal import Principal
 from shop.accounts.secrets import SecretHasher
 from shop.db import provide_db_session
+from shop.events import DomainEvents
 from shop.paging import Paging, provide_paging
 from shop.settings import Settings
 
@@ -32,12 +33,17 @@ def provide_settings(state: State) -> Settings:
     return state.settings
 
 
+def provide_events(state: State) -> DomainEvents:
+    return state.domains.events
+
+
 SHARED_DEPENDENCIES = {
     "db_session": Provide(provide_db_session),
     "actor": Provide(provide_actor, sync_to_thread=False),
     "hasher": Provide(provide_hasher, sync_to_thread=False),
     "settings": Provide(provide_settings, sync_to_thread=False),
     "paging": Provide(provide_paging, sync_to_thread=False),
+    "events": Provide(provide_events, sync_to_thread=False),
 }
 
 
@@ -47,3 +53,4 @@ DbSession = NamedDependency[AsyncSession]
 Hasher = NamedDependency[SecretHasher]
 AppSettings = NamedDependency[Settings]
 PageParams = NamedDependency[Paging]
+Events = NamedDependency[DomainEvents]

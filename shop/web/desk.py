@@ -1,7 +1,7 @@
 """The secretary's village desk: today's figures at a glance and every task one tap away.
 
-It reads from several domains (orders, the ledger, streams, imports) and owns none of them, so it lives
-here at the edge rather than in one of them.
+A read model: it reads from several domains (orders, the ledger, streams, imports) and owns none of them,
+so it lives here at the edge rather than in one of them, and its queries are its own; it changes nothing.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from shop.cases.models import Case, CaseStatus
 from shop.ledger.models import HouseholdBalance
+from shop.ledger.policy import has_policy, sales_awaiting_policy
 from shop.orders.imports.services import count_held_orders
 from shop.orders.models import Order, OrderStatus
 from shop.streams.models import Stream, StreamStatus
@@ -73,8 +74,11 @@ async def desk_figures(db_session: DbSession, village_id: int) -> dict[str, Any]
             .where(Case.village_id == village_id, Case.status == CaseStatus.OPEN.value)
         )
     ).scalar_one()
+    fee_policy_missing = not await has_policy(db_session, village_id)
     return {
         "open_cases": open_cases,
+        "fee_policy_missing": fee_policy_missing,
+        "sales_awaiting_policy": await sales_awaiting_policy(db_session, village_id) if fee_policy_missing else 0,
         "orders_today": today[0],
         "takings_today": today[1],
         "to_ship": by_status.get(OrderStatus.PLACED.value, 0) + by_status.get(OrderStatus.PAID.value, 0),

@@ -48,6 +48,7 @@ from shop.catalogue.models import Contribution, Lot, Product
 from shop.catalogue.services import ContributionInput
 from shop.db import create_alchemy_config, read_session, unit_of_work
 from shop.errors import Conflict, DomainError, InvalidInput, PermissionDenied
+from shop.events import DomainEvents
 from shop.ledger.checks import check_balances
 from shop.ledger.models import LedgerEntry, LedgerTransaction
 from shop.ledger.policy import set_policy
@@ -55,7 +56,7 @@ from shop.orders.models import Allocation, Order, OrderLine
 from shop.orders.services import change_status
 from shop.settings import Settings
 from shop.villages.models import Household, Village
-from shop.wiring import connect_domains
+from shop.wiring import link_domains
 from tests.ledger.test_ledger_machine import Policy, household_amounts
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -74,6 +75,7 @@ HANDLERS = ("secretary", "township", "county")
 
 class CasesMachine(RuleBasedStateMachine):
     runner: asyncio.Runner
+    events: DomainEvents
     config: object
     counter = itertools.count(1)
 
@@ -175,7 +177,12 @@ class CasesMachine(RuleBasedStateMachine):
         for order_id in orders:
             async with unit_of_work(self.config) as session:
                 await change_status(
-                    session, self.handlers["secretary"], order_id, "completed", now=self.now - timedelta(days=10)
+                    session,
+                    self.handlers["secretary"],
+                    order_id,
+                    "completed",
+                    now=self.now - timedelta(days=10),
+                    events=self.events,
                 )
         async with read_session(self.config) as session:
             self.contributions = dict(
@@ -461,7 +468,7 @@ class CasesMachine(RuleBasedStateMachine):
 
 
 def test_cases_climb_close_and_correct_the_books_by_the_rules_whatever_happens(settings: Settings) -> None:
-    connect_domains()
+    CasesMachine.events = link_domains().events
     CasesMachine.runner = asyncio.Runner()
     CasesMachine.config = create_alchemy_config(dataclasses.replace(settings, db_null_pool=False))
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from shop.catalogue.scheduled import low_stock_alerts
+from shop.catalogue.low_stock import low_stock_alerts
 from tests.conftest import World
 
 pytestmark = pytest.mark.anyio

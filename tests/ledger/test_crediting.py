@@ -19,6 +19,8 @@ from tests.conftest import World
 pytestmark = pytest.mark.anyio
 
 POLICY = {"platform_bp": {"douyin": 500, "direct": 0}, "operator_bp": 300, "collective_bp": 1000}
+# A policy that keeps nothing back: the households get the whole sale (a village without a policy credits nothing).
+NO_FEES = {"platform_bp": {}, "operator_bp": 0, "collective_bp": 0}
 
 
 async def _sale(
@@ -161,6 +163,7 @@ async def test_a_partial_refund_needs_a_completed_order(client, world: World, au
 
 
 async def test_the_same_completion_credited_twice_is_credited_once(app, client, world: World, auth, db) -> None:
+    await _policy(client, auth, world, **NO_FEES)
     order = await _sale(client, auth, world)
     await _move(client, auth, order["id"], "shipped", "completed")
     async with db.write() as session:
@@ -171,6 +174,7 @@ async def test_the_same_completion_credited_twice_is_credited_once(app, client, 
 
 
 async def test_a_completion_and_a_refund_racing_end_consistent(client, world: World, auth, db) -> None:
+    await _policy(client, auth, world, **NO_FEES)
     order = await _sale(client, auth, world)
     await _move(client, auth, order["id"], "shipped")
     path = f"/api/v1/orders/{order['id']}/status"
@@ -200,6 +204,7 @@ async def check_balances_ok(db) -> bool:
 
 
 async def test_payout_above_the_balance_is_409_and_moves_nothing(client, world: World, auth, db) -> None:
+    await _policy(client, auth, world, **NO_FEES)
     order = await _sale(client, auth, world)
     await _move(client, auth, order["id"], "shipped", "completed")
     household = world.households["a1"]
@@ -221,6 +226,7 @@ async def test_payout_above_the_balance_is_409_and_moves_nothing(client, world: 
 
 
 async def test_thirty_two_concurrent_payouts_never_exceed_the_balance(client, world: World, auth, db) -> None:
+    await _policy(client, auth, world, **NO_FEES)
     order = await _sale(client, auth, world, quantity=3, price=1000, split=(("a1", 3),))
     await _move(client, auth, order["id"], "shipped", "completed")
     household = world.households["a1"]  # balance 3000
@@ -257,6 +263,7 @@ async def test_a_sale_uses_the_policy_in_force_when_it_completed(client, world: 
 
 
 async def test_the_database_refuses_to_change_or_delete_ledger_rows(client, world: World, auth, db) -> None:
+    await _policy(client, auth, world, **NO_FEES)
     order = await _sale(client, auth, world)
     await _move(client, auth, order["id"], "shipped", "completed")
     before = await db.rows(select(LedgerEntry.id, LedgerEntry.amount_fen).order_by(LedgerEntry.id))
@@ -276,6 +283,7 @@ async def test_the_database_refuses_to_change_or_delete_ledger_rows(client, worl
 async def test_refund_after_payout_leaves_the_balance_at_zero_and_records_what_is_owed(
     client, world: World, auth, db
 ) -> None:
+    await _policy(client, auth, world, **NO_FEES)
     order = await _sale(client, auth, world, quantity=1, price=1000, split=(("a1", 1),))
     await _move(client, auth, order["id"], "shipped", "completed")
     await client.post(
@@ -342,6 +350,7 @@ async def test_transparency_is_public_and_names_households_only_when_allowed(cli
 async def test_nightly_check_catches_a_balance_that_disagrees_with_the_entries(
     client, world: World, auth, db, app
 ) -> None:
+    await _policy(client, auth, world, **NO_FEES)
     order = await _sale(client, auth, world)
     await _move(client, auth, order["id"], "shipped", "completed")
     assert await check_balances_ok(db)
@@ -354,7 +363,9 @@ async def test_nightly_check_catches_a_balance_that_disagrees_with_the_entries(
     from shop.ledger.scheduled import check_ledger
     from shop.scheduling import JobContext
 
-    problems = await check_ledger(JobContext(app.state.alchemy_config, app.state.settings, utcnow()))
+    problems = await check_ledger(
+        JobContext(app.state.alchemy_config, app.state.settings, utcnow(), app.state.domains.events)
+    )
     assert problems == 1
     inbox = (await client.get("/api/v1/notifications", headers=auth["admin"])).json()
     assert inbox["items"][0]["title"].startswith("Ledger check")

@@ -195,7 +195,6 @@ async def test_unmatched_products_hold_the_whole_order_then_mapping_imports_it(
     client, app, world: World, auth, db
 ) -> None:
     from shop.accounts.principal import Principal
-    from shop.orders.imports.services import map_and_reprocess
 
     millet = await stock_product(client, auth, world.households["a1"])
     paper = await stock_product(client, auth, world.households["a1"], name="福字剪纸", code=None, lots=(3,))
@@ -217,9 +216,7 @@ async def test_unmatched_products_hold_the_whole_order_then_mapping_imports_it(
     secretary = Principal(
         kind="user", id=world.users["secretary_a"], role="secretary", village_id=world.villages["a"], name="s"
     )
-    outcome = await map_and_reprocess(
-        app.state.alchemy_config, app.state.settings, secretary, world.villages["a"], "douyin", "JZ-FU", paper
-    )
+    outcome = await app.state.order_imports.map_and_reprocess(secretary, world.villages["a"], "douyin", "JZ-FU", paper)
     assert (outcome.created, outcome.held) == (2, [])
     order = await _order(db, "6001")
     assert sorted((li.line_key, li.product_id) for li in order.lines) == [("60011", millet), ("60012", paper)]

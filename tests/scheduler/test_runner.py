@@ -10,6 +10,7 @@ import pytest
 
 from scheduler.runner import SchedulerRunner
 from shop.db import create_alchemy_config, unit_of_work
+from shop.events import DomainEvents
 from shop.ops.lease import acquire_or_renew, lease_state
 from shop.scheduling import JobContext, ScheduledJob
 
@@ -25,6 +26,7 @@ def _runner(settings, calls: list[str], name: str) -> SchedulerRunner:
     return SchedulerRunner(
         settings=settings,
         alchemy=create_alchemy_config(settings),
+        events=DomainEvents(),
         jobs=[ScheduledJob("test.record", record, every_seconds=60)],
         holder=name,
     )
@@ -69,6 +71,7 @@ async def test_run_once_passes_the_given_now_to_every_job(settings) -> None:
     runner = SchedulerRunner(
         settings=settings,
         alchemy=create_alchemy_config(settings),
+        events=DomainEvents(),
         jobs=[ScheduledJob("a", remember, every_seconds=5), ScheduledJob("b", remember, daily_at="03:00")],
     )
     now = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
@@ -90,6 +93,7 @@ async def test_a_failing_job_does_not_stop_the_others(settings) -> None:
     runner = SchedulerRunner(
         settings=settings,
         alchemy=create_alchemy_config(settings),
+        events=DomainEvents(),
         jobs=[ScheduledJob("broken", broken, every_seconds=5), ScheduledJob("fine", fine, every_seconds=5)],
     )
     results = await runner.run_once()

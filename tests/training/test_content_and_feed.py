@@ -92,7 +92,7 @@ async def test_a_trainees_calendar_holds_their_cohorts_classes_with_cancelled_on
 @pytest.mark.anyio
 async def test_the_demo_has_a_cohort_with_one_certified_trainee_and_one_at_risk(app, db) -> None:
     async with db.write() as session:
-        result = await seed_demo(session, app.state.hasher)
+        result = await seed_demo(session, app.state.hasher, app.state.domains.events)
         await seed_training_demo(session, Principal.system(), result.village_id, app.state.hasher)
         await seed_training_demo(session, Principal.system(), result.village_id, app.state.hasher)  # idempotent
     assert await db.scalar(select(func.count()).select_from(Cohort)) == 1

@@ -48,7 +48,9 @@ async def _progress(client, auth, who: str = "trainee_a") -> dict:
 
 
 async def _run_job(app) -> int:
-    return await issue_due_certificates(JobContext(app.state.alchemy_config, app.state.settings, utcnow()))
+    return await issue_due_certificates(
+        JobContext(app.state.alchemy_config, app.state.settings, utcnow(), app.state.domains.events)
+    )
 
 
 async def test_the_certificate_waits_for_the_practice_stream_then_the_job_issues_it(

@@ -1,34 +1,40 @@
 """One committed chunk of a platform-export import: whole orders, written with a handful of bulk statements.
 
 Synchronous Core over a ``Connection`` (run in the import's own thread on SQLite, through ``run_sync`` on
-PostgreSQL), like ``placing.place_batch``. Per chunk: one lookup of the orders, line keys and held lines it
-names; then new orders with their lines, lot allocations and first status change go in by executemany
-with reserved ids; unmatched orders go to the holding area; status moves of known orders are handed back
-for ``change_status``. The chunk's progress is written to its OrderImport row in the same transaction, so
-a killed import leaves whole chunks behind and nothing half-written.
+PostgreSQL), on the stock kernel (``shop.orders.stock``) like ``placing.place_batch``. Per chunk: one
+lookup of the orders, line keys and held lines it names; then new orders with their lines, lot allocations
+and first status change go in bulk with reserved ids; unmatched orders go to the holding area; status moves
+of known orders are handed back for ``change_status``. The chunk's progress is written to its OrderImport
+row in the same transaction, so a killed import leaves whole chunks behind and nothing half-written.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
-from itertools import chain
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from shop.catalogue.models import Lot
 from shop.errors import N_
 from shop.orders.imports.exports import ExportLine
 from shop.orders.imports.matching import ProductMatcher, ProductRef, load_matcher, product_label
-from shop.orders.models import Allocation, HeldLine, Order, OrderImport, OrderLine, OrderStatus, StatusChange
-from shop.orders.placing import StockChangedError, reserve_id_ranges
+from shop.orders.models import HeldLine, Order, OrderImport, OrderLine, OrderStatus
+from shop.orders.stock import (
+    ADDRESS_MAX,
+    BUYER_NAME_MAX,
+    BUYER_PHONE_MAX,
+    NOTE_MAX,
+    TRACKING_NO_MAX,
+    Driver,
+    NewOrderRows,
+    StockBook,
+    load_stock,
+    reserve_id_ranges,
+)
 from shop.tabular import Fault, RowProblem
-from shop.timeutil import sqlite_utc_text
 
 PLACED = OrderStatus.PLACED.value
 PAID = OrderStatus.PAID.value
@@ -181,148 +187,6 @@ def line_from_data(data: dict[str, Any]) -> ExportLine:
     return ExportLine(**{key: value for key, value in values.items() if key in known})
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_EPOCH_DAY = _EPOCH.date()
-# 'HH:MM:' for each minute of a day and 'SS.000000' for each second of a minute.
-_HOURS_MINUTES = [f"{minute // 60:02d}:{minute % 60:02d}:" for minute in range(24 * 60)]
-_WHOLE_SECONDS = [f"{second:02d}.000000" for second in range(60)]
-
-
-class _Days(dict[int, str]):
-    """Days since 1970-01-01 → 'YYYY-MM-DD ', each computed once."""
-
-    def __missing__(self, days: int) -> str:
-        text = self[days] = (_EPOCH_DAY + timedelta(days=days)).isoformat() + " "
-        return text
-
-
-def _sqlite_times() -> Callable[[datetime | None], str | None]:
-    """``sqlite_utc_text`` (None stays None) for the many times of a chunk: a whole second (every time an
-    export gives) is the day's text and two table lookups, about five times as fast as ``isoformat``."""
-    days = _Days()
-    minutes, seconds = _HOURS_MINUTES, _WHOLE_SECONDS
-
-    def text(value: datetime | None) -> str | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return sqlite_utc_text(value)
-        since = value - _EPOCH
-        if since.microseconds:
-            return sqlite_utc_text(value)
-        second = since.seconds
-        return days[since.days] + minutes[second // 60] + seconds[second % 60]
-
-    return text
-
-
-def _as_is(value: datetime | None) -> datetime | None:
-    return value
-
-
-def _sql_literal(value: Any) -> str:
-    """Our own constants (ids, platform names, times) as SQL text; never a buyer's data."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool | int):
-        return str(int(value))
-    if isinstance(value, datetime):
-        # An aware time as an ISO literal with its offset: both databases read it exactly.
-        return "'" + sqlite_utc_text(value) + "'" if value.tzinfo is None else "'" + value.isoformat() + "'"
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-# Rows per INSERT on SQLite. One statement with many VALUES rows costs about a third less per row than
-# executemany's row-at-a-time bind-step-reset loop; past a few hundred rows the statement's own parsing
-# (its text changes with each chunk's constants) eats the gain.
-SQLITE_ROWS_PER_INSERT = 100
-
-
-def _insert_rows(
-    conn: Connection,
-    table: Table,
-    columns: Sequence[str],
-    rows: list[tuple[Any, ...]],
-    constants: Mapping[str, Any],
-) -> None:
-    """Bulk insert without RETURNING, straight to the driver. ``constants`` are the same for every row.
-
-    SQLite: multi-row INSERTs on the raw connection (inside the caller's transaction, like any statement
-    on it), the constants written into the statement. PostgreSQL: binary COPY through asyncpg, the
-    constants appended to each record. Both skip SQLAlchemy's per-value processing, so the rows must come
-    as the driver takes them (SQLite: formatted times, 0/1; PostgreSQL: aware datetimes, bools).
-    """
-    if not rows:
-        return
-    names = [*columns, *constants]
-    if conn.dialect.name == "postgresql":
-        tail = tuple(constants.values())
-        _copy_records(conn, table.name, names, [row + tail for row in rows] if tail else rows)
-        return
-    one = "(" + ", ".join(["?"] * len(columns) + [_sql_literal(value) for value in constants.values()]) + ")"
-    head = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES "  # noqa: S608 - our table and columns
-    size = SQLITE_ROWS_PER_INSERT
-    full = head + ", ".join([one] * size)
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    flat = chain.from_iterable
-    statement = full
-    try:
-        for start in range(0, len(rows), size):
-            part = rows[start : start + size]
-            statement = full if len(part) == size else head + ", ".join([one] * len(part))
-            cursor.execute(statement, list(flat(part)))
-    except conn.dialect.loaded_dbapi.Error as exc:
-        raise DBAPIError.instance(
-            statement, None, exc, conn.dialect.loaded_dbapi.Error, hide_parameters=True, dialect=conn.dialect
-        ) from exc
-    finally:
-        cursor.close()
-
-
-def _copy_records(conn: Connection, table_name: str, columns: list[str], records: list[tuple[Any, ...]]) -> None:
-    """COPY ``records`` into ``table_name`` on the connection's asyncpg connection, in its transaction.
-
-    The transaction is already open: the chunk's lookups and id reservations ran on it first. Errors are
-    raised as SQLAlchemy's, so the caller's retry tells a clash (IntegrityError) from anything else.
-    """
-    import asyncpg
-
-    adapted = conn.connection.dbapi_connection
-    try:
-        adapted.run_async(  # type: ignore[union-attr]
-            lambda driver: driver.copy_records_to_table(table_name, records=records, columns=columns)
-        )
-    except asyncpg.PostgresError as exc:
-        state = str(getattr(exc, "sqlstate", "") or "")
-        kind = IntegrityError if state.startswith("23") else OperationalError if state.startswith("40") else DBAPIError
-        raise kind(f"COPY {table_name}", None, exc, hide_parameters=True) from exc
-
-
-# What varies from row to row; the rest of each table's columns are the chunk's constants.
-_ORDER_COLUMNS = (
-    "id",
-    "external_id",
-    "stream_id",
-    "status",
-    "buyer_name",
-    "buyer_phone",
-    "address",
-    "total_fen",
-    "note",
-    "tracking_no",
-    "backorder",
-    "placed_at",
-    "paid_at",
-    "shipped_at",
-    "completed_at",
-    "cancelled_at",
-    "refunded_at",
-)
-_LINE_COLUMNS = ("id", "order_id", "product_id", "quantity", "unit_price_fen", "line_key", "short_quantity")
-_ALLOCATION_COLUMNS = ("line_id", "lot_id", "quantity")
-_CHANGE_COLUMNS = ("order_id", "to_status")
-
-
 def _rows_for_keys(
     conn: Connection, table: Table, columns: Sequence[str], where: Mapping[str, Any], key: str, keys: Sequence[str]
 ) -> list[Any]:
@@ -392,25 +256,6 @@ def _existing_held(conn: Connection, job: ChunkJob, keys: list[str]) -> dict[str
     return {line_key: (held_id, resolved_at is None) for held_id, line_key, resolved_at in rows}
 
 
-def _stock(conn: Connection, product_ids: set[int]) -> dict[int, list[list[int]]]:
-    """Each product's lots with units left, oldest first: [[lot_id, remaining], …]."""
-    if not product_ids:
-        return {}
-    lots = Lot.__table__.c
-    query = (
-        select(lots.id, lots.product_id, lots.received_on, lots.remaining)
-        .where(lots.product_id.in_(product_ids), lots.remaining > 0)
-        .order_by(lots.id)
-    )
-    if conn.dialect.name == "postgresql":
-        # Locked in id order, as the live write path does, so the two never deadlock.
-        query = query.with_for_update()
-    stock: dict[int, list[list[int]]] = defaultdict(list)
-    for lot_id, product_id, _received_on, remaining in sorted(conn.execute(query).all(), key=lambda r: (r[2], r[0])):
-        stock[product_id].append([lot_id, remaining])
-    return stock
-
-
 def _stream_for(streams: Sequence[StreamWindow], placed_at: datetime, product_ids: set[int]) -> int | None:
     for stream in streams:
         if stream.starts_at <= placed_at < stream.ends_at and not stream.product_ids.isdisjoint(product_ids):
@@ -419,7 +264,7 @@ def _stream_for(streams: Sequence[StreamWindow], placed_at: datetime, product_id
 
 
 @dataclass(slots=True)
-class _NewOrder:
+class _ImportedOrder:
     """A new order ready to write: its status, the lines that were sold and the product of each."""
 
     group: OrderGroup
@@ -439,14 +284,37 @@ def write_chunk(conn: Connection, job: ChunkJob) -> ChunkResult:
     taken_keys = _existing_line_keys(conn, job, fresh_keys)
     held_rows = _existing_held(conn, job, keys)
     matcher = load_matcher(conn, job.village_id, job.platform)
-    resolved: list[int] = []
 
-    for group in groups if existing else ():
+    resolved = _known_orders(groups, existing, held_rows, result) if existing else []
+    new_orders, held_groups = _sort_fresh(fresh, fresh_keys, taken_keys, matcher, result)
+    _write_new_orders(conn, job, new_orders, result)
+    _hold(conn, job, held_groups, held_rows, result)
+    if held_rows:
+        resolved.extend(
+            held_rows[line.line_no][0]
+            for order in new_orders
+            for line in order.group.lines
+            if held_rows.get(line.line_no, (0, False))[1]
+        )
+    _mark_resolved(conn, job, resolved)
+    _record_progress(conn, job, result)
+    return result
+
+
+def _known_orders(
+    groups: list[OrderGroup],
+    existing: dict[str, tuple[int, str]],
+    held_rows: dict[str, tuple[int, bool]],
+    result: ChunkResult,
+) -> list[int]:
+    """Orders already here: the moves the export shows (into ``result``), or a duplicate, or a refusal.
+    Returns the held lines they resolve (an order imported meanwhile no longer waits for a product)."""
+    resolved: list[int] = []
+    for group in groups:
         known = existing.get(group.order_no)
         if known is None:
             continue
         order_id, current = known
-        # An order that exists here no longer waits in the holding area (it was imported meanwhile).
         resolved.extend(
             held_rows[line.line_no][0] for line in group.lines if held_rows.get(line.line_no, (0, False))[1]
         )
@@ -473,46 +341,37 @@ def write_chunk(conn: Connection, job: ChunkJob) -> ChunkResult:
             result.moves.append(Move(order_id, group.order_no, first.row, steps, tracking))
         else:
             result.duplicates += 1
+    return resolved
 
-    new_orders, held_groups = _sort_fresh(fresh, fresh_keys, taken_keys, matcher, result)
-    _write_new_orders(conn, job, new_orders, result)
-    for group, _faults in held_groups:
-        for line in group.lines:
-            entry = held_rows.get(line.line_no)
-            if entry is not None and not entry[1]:
-                # Resolved before, yet its order is not here: the secretary's later mapping was undone
-                # (product deleted); hold it again rather than lose it.
-                held_rows[line.line_no] = (entry[0], True)
-    _hold(conn, job, held_groups, held_rows, result)
-    if held_rows:
-        resolved.extend(
-            held_rows[line.line_no][0]
-            for order in new_orders
-            for line in order.group.lines
-            if held_rows.get(line.line_no, (0, False))[1]
+
+def _mark_resolved(conn: Connection, job: ChunkJob, resolved: list[int]) -> None:
+    if not resolved:
+        return
+    held = HeldLine.__table__
+    conn.execute(
+        update(held)
+        .where(held.c.id == bindparam("held_id"))
+        .values(resolved_at=bindparam("resolved_at"), updated_at=bindparam("resolved_at")),
+        [{"held_id": held_id, "resolved_at": job.now} for held_id in resolved],
+    )
+
+
+def _record_progress(conn: Connection, job: ChunkJob, result: ChunkResult) -> None:
+    """The chunk's counts on its import's row, in the chunk's own transaction."""
+    if job.import_id is None:
+        return
+    imports = OrderImport.__table__
+    conn.execute(
+        update(imports)
+        .where(imports.c.id == job.import_id)
+        .values(
+            processed_rows=imports.c.processed_rows + result.rows,
+            created=imports.c.created + result.created,
+            duplicates=imports.c.duplicates + result.duplicates,
+            held=imports.c.held + len(result.held),
+            updated_at=job.now,
         )
-    if resolved:
-        held = HeldLine.__table__
-        conn.execute(
-            update(held)
-            .where(held.c.id == bindparam("held_id"))
-            .values(resolved_at=bindparam("resolved_at"), updated_at=bindparam("resolved_at")),
-            [{"held_id": held_id, "resolved_at": job.now} for held_id in resolved],
-        )
-    if job.import_id is not None:
-        imports = OrderImport.__table__
-        conn.execute(
-            update(imports)
-            .where(imports.c.id == job.import_id)
-            .values(
-                processed_rows=imports.c.processed_rows + result.rows,
-                created=imports.c.created + result.created,
-                duplicates=imports.c.duplicates + result.duplicates,
-                held=imports.c.held + len(result.held),
-                updated_at=job.now,
-            )
-        )
-    return result
+    )
 
 
 def _sort_fresh(
@@ -521,9 +380,9 @@ def _sort_fresh(
     taken_keys: dict[str, int],
     matcher: ProductMatcher,
     result: ChunkResult,
-) -> tuple[list[_NewOrder], list[tuple[OrderGroup, dict[str, Fault]]]]:
+) -> tuple[list[_ImportedOrder], list[tuple[OrderGroup, dict[str, Fault]]]]:
     """The chunk's orders not yet here: refused (into ``result``), to write, or to hold for a product."""
-    new_orders: list[_NewOrder] = []
+    new_orders: list[_ImportedOrder] = []
     held_groups: list[tuple[OrderGroup, dict[str, Fault]]] = []
     # Ids too long for their columns and keys in use are rare: look at each order only when the chunk has any.
     check_each = bool(taken_keys) or max(map(len, fresh_keys), default=0) > MAX_ID_LENGTH
@@ -544,10 +403,10 @@ def _sort_fresh(
             if isinstance(found, Fault):
                 held_groups.append((group, {line.line_no: found}))
             elif not line.refunded:
-                new_orders.append(_NewOrder(group, line.order_status, lines, [found]))
+                new_orders.append(_ImportedOrder(group, line.order_status, lines, [found]))
             else:
                 closed = line.order_status in (CANCELLED, PLACED, PAID)
-                new_orders.append(_NewOrder(group, CANCELLED if closed else REFUNDED, lines, [found]))
+                new_orders.append(_ImportedOrder(group, CANCELLED if closed else REFUNDED, lines, [found]))
             continue
         faults: dict[str, Fault] = {}
         products: dict[str, ProductRef] = {}
@@ -562,7 +421,9 @@ def _sort_fresh(
         else:
             standing = order_standing(lines)
             new_orders.append(
-                _NewOrder(group, standing.status, standing.lines, [products[line.line_no] for line in standing.lines])
+                _ImportedOrder(
+                    group, standing.status, standing.lines, [products[line.line_no] for line in standing.lines]
+                )
             )
     return new_orders, held_groups
 
@@ -588,152 +449,154 @@ def _refusal(group: OrderGroup, taken_keys: dict[str, int]) -> RowProblem | None
     return None
 
 
-def _write_new_orders(conn: Connection, job: ChunkJob, new_orders: list[_NewOrder], result: ChunkResult) -> None:
-    """The new orders, their lines, lot allocations (oldest lots first) and first status change, in bulk.
-
-    One pass builds every table's rows as plain tuples; this loop runs once per order of the export, so
-    it is written for speed (locals, no per-line helper calls).
-    """
+def _write_new_orders(conn: Connection, job: ChunkJob, new_orders: list[_ImportedOrder], result: ChunkResult) -> None:
+    """The new orders, their lines, lot allocations (oldest lots first) and first status change, in bulk."""
     if not new_orders:
         return
-    sqlite = conn.dialect.name == "sqlite"
-    when: Callable[[datetime | None], Any] = _sqlite_times() if sqlite else _as_is
-    flag: Callable[[bool], Any] = int if sqlite else bool
-    now = job.now
-    now_value = when(now)
-    stock = _stock(
-        conn, {product.id for order in new_orders if order.status != CANCELLED for product in order.products}
+    driver = Driver(conn, job.now)
+    stock = load_stock(
+        driver, list({product.id for order in new_orders if order.status != CANCELLED for product in order.products})
     )
-    order_ids, line_id_list = reserve_id_ranges(
+    order_ids, line_ids = reserve_id_ranges(
         conn,
         [
             (Order.__tablename__, len(new_orders)),
             (OrderLine.__tablename__, sum(len(order.products) for order in new_orders)),
         ],
     )
-    line_ids = iter(line_id_list)
-    order_rows: list[tuple[Any, ...]] = []
-    line_rows: list[tuple[Any, ...]] = []
-    allocation_rows: list[tuple[Any, ...]] = []
-    change_rows: list[tuple[Any, ...]] = []
-    add_order, add_line, add_allocation, add_change = (
-        order_rows.append,
-        line_rows.append,
-        allocation_rows.append,
-        change_rows.append,
-    )
-    taken_per_lot: dict[int, int] = defaultdict(int)
-    streams = job.streams
-    shipped_at = {SHIPPED: now_value}
-    cancelled_at = {CANCELLED: now_value}
-    refunded_at = {REFUNDED: now_value}
-    settled = (COMPLETED, REFUNDED)
+    rows, backorders = _new_order_rows(job, driver, new_orders, stock, order_ids, line_ids)
+    stock.write(driver)
+    rows.insert(conn)
+    result.created += len(rows.orders)
+    result.backorders += backorders
+
+
+def _new_order_rows(
+    job: ChunkJob,
+    driver: Driver,
+    new_orders: list[_ImportedOrder],
+    stock: StockBook,
+    order_ids: list[int],
+    line_ids: list[int],
+) -> tuple[NewOrderRows, int]:
+    """Every table's rows for the new orders, taking their units from ``stock``; and how many are short."""
+    rows = _RowBuilder(job, driver, stock, line_ids)
     backorders = 0
     for order_id, order in zip(order_ids, new_orders, strict=True):
-        status = order.status
-        takes_stock = status != CANCELLED
+        backorders += rows.add(order_id, order)
+    return rows.rows, backorders
+
+
+class _RowBuilder:
+    """A chunk's new rows, one order at a time. It runs once per order of the export, so it keeps what every
+    order shares at hand (the chunk's constants, the bound ``append``s) rather than looking it up each time."""
+
+    def __init__(self, job: ChunkJob, driver: Driver, stock: StockBook, line_ids: list[int]) -> None:
+        self.rows = NewOrderRows()
+        self.job = job
+        self.when = driver.time
+        self.flag = driver.flag
+        self.stamp = stamp = driver.now
+        self.note = f"import {job.import_id}" if job.import_id is not None else "import"
+        self.take = stock.take
+        self.next_line = iter(line_ids).__next__
+        self.add_line, self.add_allocation = self.rows.lines.append, self.rows.allocations.append
+        # The export carries no shipping time: the import is when we learnt of it, which is what the
+        # auto-confirm clock of a shipped order should count from; likewise for a cancel or a refund.
+        self.moved_at = {SHIPPED: stamp, CANCELLED: stamp, REFUNDED: stamp}
+
+    def add(self, order_id: int, order: _ImportedOrder) -> bool:
+        """The order's rows; True when some of its units had no lot to come from (a backorder)."""
+        job, when, stamp, status = self.job, self.when, self.stamp, order.status
+        total, short = self._lines(order_id, order)
+        first = order.group.lines[0]
+        placed_at, paid_at, completed_at, tracking_no = _order_facts(order.group.lines, job.now)
+        streams = job.streams
+        stream_id = _stream_for(streams, placed_at, {product.id for product in order.products}) if streams else None
+        moved_at = self.moved_at.get(status)
+        self.rows.orders.append(
+            (
+                order_id,
+                job.village_id,
+                job.platform,
+                order.group.order_no,
+                stream_id,
+                status,
+                first.buyer_name[:BUYER_NAME_MAX],
+                first.buyer_phone[:BUYER_PHONE_MAX],
+                first.address[:ADDRESS_MAX],
+                total,
+                first.merchant_note[:NOTE_MAX],
+                "",
+                tracking_no[:TRACKING_NO_MAX],
+                self.flag(short),
+                job.actor_id,
+                when(placed_at),
+                when(paid_at),
+                moved_at if status == SHIPPED else None,
+                when(completed_at or job.now) if status in (COMPLETED, REFUNDED) else None,
+                moved_at if status == CANCELLED else None,
+                moved_at if status == REFUNDED else None,
+                stamp,
+                stamp,
+            )
+        )
+        self.rows.changes.append((order_id, None, status, IMPORT_ACTOR, job.actor_id, self.note, stamp, stamp, stamp))
+        return short
+
+    def _lines(self, order_id: int, order: _ImportedOrder) -> tuple[int, bool]:
+        """The order's lines and their lot allocations (oldest lots first); its total, and whether any unit was
+        short. A cancelled order takes no stock."""
+        stamp, take, add_allocation = self.stamp, self.take, self.add_allocation
+        village, platform = self.job.village_id, self.job.platform
+        takes_stock = order.status != CANCELLED
         total = 0
         short_any = False
         for line, product in zip(order.lines, order.products, strict=True):
-            line_id = next(line_ids)
+            line_id = self.next_line()
             quantity = line.quantity
             price = line.unit_price_fen
             if price is None:
                 price = product.price_fen
             total += price * quantity
-            need = 0
+            short = 0
             if takes_stock:
-                # Units from the oldest lots first; what no lot covers is short (a backorder, never a refusal).
-                need = quantity
-                for entry in stock[product.id]:
-                    left = entry[1]
-                    if left <= 0:
-                        continue
-                    take = left if left < need else need
-                    entry[1] = left - take
-                    add_allocation((line_id, entry[0], take))
-                    taken_per_lot[entry[0]] += take
-                    need -= take
-                    if not need:
-                        break
-                if need:
-                    short_any = True
-            add_line((line_id, order_id, product.id, quantity, price, line.line_no, need))
-        lines = order.group.lines
-        first = lines[0]
-        if len(lines) == 1:
-            placed_at = first.created_at or now
-            paid_at = first.paid_at
-            completed_at = first.completed_at
-            tracking_no = first.tracking_no
-        else:
-            placed_at = min((line.created_at for line in lines if line.created_at), default=now)
-            paid_at = next((line.paid_at for line in lines if line.paid_at), None)
-            completed_at = next((line.completed_at for line in lines if line.completed_at), None)
-            tracking_no = next((line.tracking_no for line in lines if line.tracking_no), "")
-        stream_id = _stream_for(streams, placed_at, {product.id for product in order.products}) if streams else None
-        add_order(
-            (
-                order_id,
-                order.group.order_no,
-                stream_id,
-                status,
-                first.buyer_name[:50],
-                first.buyer_phone[:20],
-                first.address[:300],
-                total,
-                first.merchant_note[:300],
-                tracking_no[:40],
-                flag(short_any),
-                when(placed_at),
-                when(paid_at),
-                # The export carries no shipping time: the import is when we learnt of it, which is what the
-                # auto-confirm clock of a shipped order should count from.
-                shipped_at.get(status),
-                when(completed_at or now) if status in settled else None,
-                cancelled_at.get(status),
-                refunded_at.get(status),
+                # What no lot covers is short: a backorder, never a refusal.
+                takes, short = take(product.id, quantity)
+                for lot_id, units in takes:
+                    add_allocation((line_id, lot_id, units, stamp, stamp))
+                short_any = short_any or bool(short)
+            self.add_line(
+                (
+                    line_id,
+                    order_id,
+                    product.id,
+                    village,
+                    platform,
+                    quantity,
+                    price,
+                    line.line_no,
+                    short,
+                    0,
+                    stamp,
+                    stamp,
+                )
             )
-        )
-        add_change((order_id, status))
-        backorders += short_any
-    result.backorders += backorders
-    if taken_per_lot:
-        lots = Lot.__table__
-        updated = conn.execute(
-            update(lots)
-            .where(lots.c.id == bindparam("lot_id"), lots.c.remaining >= bindparam("taken"))
-            .values(remaining=lots.c.remaining - bindparam("taken")),
-            [{"lot_id": lot_id, "taken": taken} for lot_id, taken in taken_per_lot.items()],
-        )
-        if updated.rowcount not in (-1, None) and updated.rowcount != len(taken_per_lot):
-            raise StockChangedError
-    stamps = {"created_at": now_value, "updated_at": now_value}
-    village = {"village_id": job.village_id, "source": job.platform}
-    _insert_rows(
-        conn,
-        Order.__table__,
-        _ORDER_COLUMNS,
-        order_rows,
-        {**village, "courier": "", "created_by": job.actor_id, **stamps},
+        return total, short_any
+
+
+def _order_facts(lines: Sequence[ExportLine], now: datetime) -> tuple[datetime, datetime | None, datetime | None, str]:
+    """When a new order was placed, paid and completed, and its tracking number, as its lines say."""
+    first = lines[0]
+    if len(lines) == 1:
+        # Three orders in four have one line.
+        return first.created_at or now, first.paid_at, first.completed_at, first.tracking_no
+    return (
+        min((line.created_at for line in lines if line.created_at), default=now),
+        next((line.paid_at for line in lines if line.paid_at), None),
+        next((line.completed_at for line in lines if line.completed_at), None),
+        next((line.tracking_no for line in lines if line.tracking_no), ""),
     )
-    _insert_rows(conn, OrderLine.__table__, _LINE_COLUMNS, line_rows, {**village, **stamps})
-    _insert_rows(conn, Allocation.__table__, _ALLOCATION_COLUMNS, allocation_rows, stamps)
-    _insert_rows(
-        conn,
-        StatusChange.__table__,
-        _CHANGE_COLUMNS,
-        change_rows,
-        {
-            "from_status": None,
-            "actor_kind": IMPORT_ACTOR,
-            "actor_id": job.actor_id,
-            "at": now_value,
-            "note": f"import {job.import_id}" if job.import_id is not None else "import",
-            **stamps,
-        },
-    )
-    result.created += len(order_rows)
 
 
 def _hold(
@@ -746,6 +609,13 @@ def _hold(
     """Keep every line of an order with an unmatched product, each with its reason: orders stay whole."""
     if not held_groups:
         return
+    for group, _faults in held_groups:
+        for line in group.lines:
+            entry = held_rows.get(line.line_no)
+            if entry is not None and not entry[1]:
+                # Resolved before, yet its order is not here: the secretary's later mapping was undone
+                # (product deleted); hold it again rather than lose it.
+                held_rows[line.line_no] = (entry[0], True)
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     for group, faults in held_groups:

@@ -12,9 +12,8 @@ from litestar.params import MultipartBody
 
 from shop import i18n
 from shop.errors import N_, InvalidInput
-from shop.orders.imports.services import import_export
 from shop.web.auth import requires_staff
-from shop.web.deps import Actor, AppSettings
+from shop.web.deps import Actor
 
 # A 100,000-row export is about 27 MB of CSV; the multipart envelope adds a little.
 IMPORT_BODY_LIMIT = 64 * 1024 * 1024
@@ -57,7 +56,7 @@ class OrderImportController(Controller):
 
     @post("/", status_code=200, request_max_body_size=IMPORT_BODY_LIMIT)
     async def import_orders(
-        self, data: MultipartBody[ExportUpload], actor: Actor, settings: AppSettings, request: Request[Any, Any, Any]
+        self, data: MultipartBody[ExportUpload], actor: Actor, request: Request[Any, Any, Any]
     ) -> OrderImportOut:
         """Import a platform order export (multipart ``file`` + ``platform``: douyin, kuaishou or weixin).
 
@@ -68,21 +67,18 @@ class OrderImportController(Controller):
         """
         if not isinstance(data.file, UploadFile) or not data.file.filename:
             raise InvalidInput("file", N_("Attach the platform's order export as the file field."))
-        outcome = await import_export(
-            request.app.state.alchemy_config,
-            settings,
+        outcome = await request.app.state.order_imports.import_export(
             actor,
             await data.file.read(),
             data.file.filename,
             (data.platform or "").strip(),
             village_id=_village(data.village_id),
         )
-        counts = outcome.counts(i18n.translate)
         return OrderImportOut(
-            created=counts["created"],
-            updated=counts["updated"],
-            duplicates=counts["duplicates"],
-            held=[ImportProblem(**entry) for entry in counts["held"]],
-            rejected=[ImportProblem(**entry) for entry in counts["rejected"]],
+            created=outcome.created,
+            updated=outcome.updated,
+            duplicates=outcome.duplicates,
+            held=[ImportProblem(problem.row, problem.render(i18n.translate)) for problem in outcome.held],
+            rejected=[ImportProblem(problem.row, problem.render(i18n.translate)) for problem in outcome.rejected],
             import_id=outcome.import_id,
         )

@@ -117,7 +117,6 @@ _KEPT_DIGITS = re.compile(r"^[\t' ]*\d{15}\d*[1-9]\d*[ \t]*$", re.MULTILINE)
 _EXCEL_TIME = re.compile(r"^\d{4}/\d{1,2}/\d{1,2} \d{1,2}:\d{2}", re.MULTILINE)
 # Seconds are added to the minute in UTC, which is exact: Asia/Shanghai changes offset (if ever) on the hour.
 _SECONDS = {f"{second:02d}": timedelta(seconds=second) for second in range(60)}
-_UNSEEN = object()
 _LOOSE_TIME = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?")
 
 
@@ -188,7 +187,7 @@ class ExcelMangledIds(Unprocessable):
         )
 
 
-def _label(requirement: str) -> str:
+def _requirement_label(requirement: str) -> str:
     if requirement == _PRODUCT:
         return f"{FIELD_HEADERS['product_name'][0]} / {FIELD_HEADERS['merchant_code'][0]} (product)"
     return f"{FIELD_HEADERS[requirement][0]} ({requirement})"
@@ -229,7 +228,7 @@ def detect_mapping(headers: Sequence[str], platform: str, saved: Mapping[str, st
         )
     ]
     if missing:
-        raise MissingColumns(missing, [_label(requirement) for requirement in missing])
+        raise MissingColumns(missing, [_requirement_label(requirement) for requirement in missing])
     return mapping
 
 
@@ -365,39 +364,60 @@ def parse_export(table: Table, platform: str, mapping: Mapping[str, str] | None 
 
 
 def _parse_rows(table: Table, platform: str, used: ColumnMapping, columns: dict[str, int]) -> ParsedExport:
-    # One pass with the cleaning written inline (ids: ``clean_id``'s steps): at 100,000 rows a Python call
-    # per cell costs seconds. Cells come stripped from read_table. A field the file lacks reads the ""
-    # appended to each row.
+    # A field the file lacks reads the "" appended to each row; cells come stripped from read_table.
     pick = itemgetter(*[columns.get(name, -1) for name in FIELD_HEADERS])
     pad = [""]
-    blanks, prefixes, seconds = _BLANKS, _ID_PREFIXES, _SECONDS
-    statuses = dict(_ORDER_STATUSES)
-    if platform == "weixin":
-        statuses.update(_WEIXIN_STATUSES)
-    derived = "line_no" not in columns
-    per_order: dict[str, int] = {}
-    minutes = _MinutesInUtc()
-    heads = _RegionHeads()
-    # Prices repeat across thousands of rows: each distinct text of a column is parsed once.
-    prices: dict[str, int | Fault | None] = {}
-    payables: dict[str, int | Fault | None] = {}
-
-    def when(value: str, name: str) -> datetime | None:
-        if value in blanks:
-            return None
-        try:
-            return parse_beijing_time(value)
-        except ValueError:
-            problems.append(
-                Fault(N_("%(column)s %(value)s is not a date and time."), {"column": used[name], "value": value})
-            )
-            return None
-
+    reader = _RowReader(platform, used, derived="line_no" not in columns)
     parsed = ParsedExport(platform=platform, mapping=used)
     by_line: dict[str, ExportLine] = {}
-    problems: list[Fault] = []
     for row in table.rows:
-        # In FIELD_HEADERS order.
+        line = reader.read(row.number, pick(row.cells + pad))
+        if line is None:
+            parsed.rejected.append(RowProblem(row.number, reader.faults()))
+            # A rejected later row still outdates the earlier one: keeping the stale row would import old facts.
+            if reader.line_no and not reader.derived and reader.line_no in by_line:
+                _supersede(parsed, by_line.pop(reader.line_no), row.number)
+            continue
+        earlier = by_line.pop(line.line_no, None)
+        if earlier is not None:
+            # Exports list a line again after it changed; the later row is the newer state.
+            _supersede(parsed, earlier, row.number)
+        by_line[line.line_no] = line
+    # Rows arrive in order and a superseded line is re-inserted at its later row, so this is row order.
+    parsed.lines = list(by_line.values())
+    return parsed
+
+
+class _RowReader:
+    """Reads one export row at a time into an ``ExportLine``, or into the faults that refuse it.
+
+    At 100,000 rows a Python call per cell costs seconds, so each step reads its cells inline (ids are
+    cleaned with ``clean_id``'s steps) and what repeats across rows is worked out once: each distinct price
+    text, each minute of the day, each region of the address.
+    """
+
+    def __init__(self, platform: str, used: ColumnMapping, *, derived: bool) -> None:
+        self.used = used
+        self.derived = derived
+        self.statuses = dict(_ORDER_STATUSES)
+        if platform == "weixin":
+            self.statuses.update(_WEIXIN_STATUSES)
+        self.per_order: dict[str, int] = {}
+        self.minutes = _MinutesInUtc()
+        self.heads = _RegionHeads()
+        self.prices: dict[str, int | Fault | None] = {}
+        self.payables: dict[str, int | Fault | None] = {}
+        # One list for all rows, emptied after a rejected one: allocating one per row shows at 100k rows.
+        self.problems: list[Fault] = []
+        self.line_no = ""
+
+    def faults(self) -> tuple[Fault, ...]:
+        faults = tuple(self.problems)
+        self.problems.clear()
+        return faults
+
+    def read(self, number: int, cells: tuple[str, ...]) -> ExportLine | None:
+        """The row's line (cells in FIELD_HEADERS order), or None with its faults waiting in ``faults()``."""
         (
             order_no,
             line_no,
@@ -421,103 +441,27 @@ def _parse_rows(table: Table, platform: str, used: ColumnMapping, columns: dict[
             detail,
             tracking_no,
             merchant_note,
-        ) = pick(row.cells + pad)
-        # One list for all rows, emptied after a rejected one: allocating one per row shows at 100k rows.
-
-        order_no = "" if (order_no := order_no.lstrip(prefixes).rstrip('"').strip()) in blanks else order_no
-        if not order_no:
-            problems.append(Fault(N_("No order number in %(column)s."), {"column": used["order_no"]}))
-        if derived:
-            per_order[order_no] = ordinal = per_order.get(order_no, 0) + 1
-            line_no = f"{order_no}-{ordinal}"
-        else:
-            line_no = "" if (line_no := line_no.lstrip(prefixes).rstrip('"').strip()) in blanks else line_no
-            if not line_no:
-                problems.append(Fault(N_("No line number in %(column)s."), {"column": used["line_no"]}))
+        ) = cells
+        blanks, prefixes = _BLANKS, _ID_PREFIXES
+        order_no, line_no = self._ids(order_no, line_no)
         product_name = "" if product_name in blanks else product_name
         merchant_code = (
             "" if (merchant_code := merchant_code.lstrip(prefixes).rstrip('"').strip()) in blanks else merchant_code
         )
         if not product_name and not merchant_code:
-            problems.append(Fault(N_("Neither a product name nor a merchant code.")))
-        # The length cap keeps int() away from absurdly long digit runs.
-        quantity = int(quantity_text) if quantity_text.isdecimal() and len(quantity_text) <= 9 else 0
-        if not 0 < quantity <= MAX_QUANTITY:
-            problems.append(
-                Fault(N_("Quantity %(value)s is not a positive whole number."), {"value": quantity_text or '""'})
-            )
-
-        raw_status = "" if raw_status in blanks else raw_status
-        state = statuses.get(raw_status)
-        if state is None:
-            problems.append(Fault(N_("Unknown order status %(value)s."), {"value": raw_status or '""'}))
-            state = ("", False)
-        raw_after_sale = "" if raw_after_sale in blanks else raw_after_sale
-        outcome = _AFTER_SALE.get(raw_after_sale, _SETTLED if not raw_after_sale else None)
-        if outcome is None:
-            # An after-sale state we do not know might be a refund; guessing either way would misstate money.
-            problems.append(Fault(N_("Unknown after-sale status %(value)s."), {"value": raw_after_sale}))
-
-        unit_price = prices.get(unit_price_text, _UNSEEN)
-        if unit_price is _UNSEEN:
-            unit_price = prices[unit_price_text] = _money_or_fault(unit_price_text, used.get("unit_price", ""))
-        if isinstance(unit_price, Fault):
-            problems.append(unit_price)
-            unit_price = None
-        payable = payables.get(payable_text, _UNSEEN)
-        if payable is _UNSEEN:
-            payable = payables[payable_text] = _money_or_fault(payable_text, used.get("payable", ""))
-        if isinstance(payable, Fault):
-            problems.append(payable)
-            payable = None
-
-        # The platforms' own 'YYYY-MM-DD HH:MM:SS' inline: its minute converted once, the seconds added in UTC.
-        # Anything else (Excel's 2026/10/18 20:05, blanks, garbage) goes through ``when``.
-        if (
-            len(created_text) == 19
-            and created_text[16] == ":"
-            and (second := seconds.get(created_text[17:])) is not None
-            and (base := minutes[created_text[:16]]) is not None
-        ):
-            created_at = base + second
-        else:
-            created_at = when(created_text, "created_at")
-        if (
-            len(paid_text) == 19
-            and paid_text[16] == ":"
-            and (second := seconds.get(paid_text[17:])) is not None
-            and (base := minutes[paid_text[:16]]) is not None
-        ):
-            paid_at = base + second
-        else:
-            paid_at = when(paid_text, "paid_at")
-        if (
-            len(completed_text) == 19
-            and completed_text[16] == ":"
-            and (second := seconds.get(completed_text[17:])) is not None
-            and (base := minutes[completed_text[:16]]) is not None
-        ):
-            completed_at = base + second
-        else:
-            completed_at = when(completed_text, "completed_at")
-
-        if problems:
-            parsed.rejected.append(RowProblem(row.number, tuple(problems)))
-            problems.clear()
-            # A rejected later row still outdates the earlier one: keeping the stale row would import old facts.
-            if line_no and not derived and line_no in by_line:
-                _supersede(parsed, by_line.pop(line_no), row.number)
-            continue
-
-        head = heads[(province, city, district, street)]
-        if detail in blanks:
-            detail = head
-        elif not (detail.startswith(head) or (province not in blanks and detail.startswith(province))):
-            # Some exports put the whole address in 详细地址 already; the others get the region in front.
-            detail = head + detail
+            self.problems.append(Fault(N_("Neither a product name nor a merchant code.")))
+        quantity = self._quantity(quantity_text)
+        raw_status, state, raw_after_sale, outcome = self._standing(raw_status, raw_after_sale)
+        unit_price = self._money(unit_price_text, self.prices, "unit_price")
+        payable = self._money(payable_text, self.payables, "payable")
+        created_at = self._time(created_text, "created_at")
+        paid_at = self._time(paid_text, "paid_at")
+        completed_at = self._time(completed_text, "completed_at")
+        if self.problems:
+            return None
         refunded = outcome == _REFUNDED
-        line = ExportLine(
-            row.number,
+        return ExportLine(
+            number,
             order_no,
             line_no,
             product_name,
@@ -536,21 +480,89 @@ def _parse_rows(table: Table, platform: str, used: ColumnMapping, columns: dict[
             completed_at,
             "" if buyer_name in blanks else buyer_name,
             "" if (buyer_phone := buyer_phone.lstrip(prefixes).strip()) in blanks else buyer_phone,
-            detail,
+            self._address(province, city, district, street, detail),
             "" if (tracking_no := tracking_no.lstrip(prefixes).rstrip('"').strip()) in blanks else tracking_no,
             "" if merchant_note in blanks else merchant_note,
             raw_status,
             raw_after_sale,
-            derived,
+            self.derived,
         )
-        earlier = by_line.pop(line_no, None)
-        if earlier is not None:
-            # Exports list a line again after it changed; the later row is the newer state.
-            _supersede(parsed, earlier, row.number)
-        by_line[line_no] = line
-    # Rows arrive in order and a superseded line is re-inserted at its later row, so this is row order.
-    parsed.lines = list(by_line.values())
-    return parsed
+
+    def _ids(self, order_no: str, line_no: str) -> tuple[str, str]:
+        """The order and line numbers without what spreadsheets put around them; a file without 子订单编号
+        numbers each order's lines ``<order>-<k>`` in file order."""
+        blanks, prefixes = _BLANKS, _ID_PREFIXES
+        order_no = "" if (order_no := order_no.lstrip(prefixes).rstrip('"').strip()) in blanks else order_no
+        if not order_no:
+            self.problems.append(Fault(N_("No order number in %(column)s."), {"column": self.used["order_no"]}))
+        if self.derived:
+            self.per_order[order_no] = ordinal = self.per_order.get(order_no, 0) + 1
+            line_no = f"{order_no}-{ordinal}"
+        else:
+            line_no = "" if (line_no := line_no.lstrip(prefixes).rstrip('"').strip()) in blanks else line_no
+            if not line_no:
+                self.problems.append(Fault(N_("No line number in %(column)s."), {"column": self.used["line_no"]}))
+        self.line_no = line_no
+        return order_no, line_no
+
+    def _quantity(self, text: str) -> int:
+        # The length cap keeps int() away from absurdly long digit runs.
+        quantity = int(text) if text.isdecimal() and len(text) <= 9 else 0
+        if not 0 < quantity <= MAX_QUANTITY:
+            self.problems.append(
+                Fault(N_("Quantity %(value)s is not a positive whole number."), {"value": text or '""'})
+            )
+        return quantity
+
+    def _standing(self, raw_status: str, raw_after_sale: str) -> tuple[str, tuple[str, bool], str, str | None]:
+        """The order status (and whether partly shipped) and what the after-sale did to the line."""
+        raw_status = "" if raw_status in _BLANKS else raw_status
+        state = self.statuses.get(raw_status)
+        if state is None:
+            self.problems.append(Fault(N_("Unknown order status %(value)s."), {"value": raw_status or '""'}))
+            state = ("", False)
+        raw_after_sale = "" if raw_after_sale in _BLANKS else raw_after_sale
+        outcome = _AFTER_SALE.get(raw_after_sale, _SETTLED if not raw_after_sale else None)
+        if outcome is None:
+            # An after-sale state we do not know might be a refund; guessing either way would misstate money.
+            self.problems.append(Fault(N_("Unknown after-sale status %(value)s."), {"value": raw_after_sale}))
+        return raw_status, state, raw_after_sale, outcome
+
+    def _money(self, text: str, seen: dict[str, int | Fault | None], name: str) -> int | None:
+        # Prices repeat across thousands of rows: each distinct text of a column is parsed once.
+        fen = seen[text] if text in seen else seen.setdefault(text, _money_or_fault(text, self.used.get(name, "")))
+        if isinstance(fen, Fault):
+            self.problems.append(fen)
+            return None
+        return fen
+
+    def _time(self, text: str, name: str) -> datetime | None:
+        # The platforms' own 'YYYY-MM-DD HH:MM:SS': its minute converted once, the seconds added in UTC.
+        if len(text) == 19 and text[16] == ":":
+            second = _SECONDS.get(text[17:])
+            if second is not None:
+                base = self.minutes[text[:16]]
+                if base is not None:
+                    return base + second
+        # Anything else: Excel's 2026/10/18 20:05, blanks, garbage.
+        if text in _BLANKS:
+            return None
+        try:
+            return parse_beijing_time(text)
+        except ValueError:
+            self.problems.append(
+                Fault(N_("%(column)s %(value)s is not a date and time."), {"column": self.used[name], "value": text})
+            )
+            return None
+
+    def _address(self, province: str, city: str, district: str, street: str, detail: str) -> str:
+        head = self.heads[(province, city, district, street)]
+        if detail in _BLANKS:
+            return head
+        if detail.startswith(head) or (province not in _BLANKS and detail.startswith(province)):
+            # Some exports put the whole address in 详细地址 already; the others get the region in front.
+            return detail
+        return head + detail
 
 
 def _supersede(parsed: ParsedExport, earlier: ExportLine, later_row: int) -> None:

@@ -11,35 +11,31 @@ from litestar import Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
-from sqlalchemy import select
 
 from shop import i18n
 from shop.accounts.principal import Principal
-from shop.catalogue.models import Product
 from shop.db import unit_of_work
 from shop.errors import N_, DomainError, InvalidInput
 from shop.orders.imports.controllers import IMPORT_BODY_LIMIT
 from shop.orders.imports.exports import FIELD_HEADERS, REQUIRED_FIELDS, detect_mapping
 from shop.orders.imports.services import (
     MAX_EXPORT_BYTES,
-    ImportPlan,
     count_held_orders,
     get_import,
     held_groups,
     is_stalled,
-    map_and_reprocess,
     open_import,
     prepare_import,
+    products_to_map,
     recent_imports,
     recorded_problems,
     resolve_village,
-    run_import,
     save_mapping,
     saved_mapping,
+    villages_to_choose,
 )
 from shop.orders.imports.upload_stash import drop_upload, load_upload, stash_upload
 from shop.tabular import MissingColumns, read_table
-from shop.villages.models import Village
 from shop.web.auth import requires_staff
 from shop.web.deps import Actor, AppSettings, DbSession
 from shop.web.forms import form_error, notify, read_form
@@ -87,18 +83,10 @@ def platform_label(platform: str) -> str:
     return i18n.translate(PLATFORM_LABELS.get(platform, platform))
 
 
-async def _villages(db_session: DbSession, actor: Principal) -> list[tuple[int, str]]:
-    """An admin imports into a village they choose; a secretary into their own."""
-    if not actor.is_admin:
-        return []
-    rows = await db_session.execute(select(Village.id, Village.name).order_by(Village.name))
-    return [(village_id, name) for village_id, name in rows.all()]
-
-
 async def _upload_context(db_session: DbSession, actor: Principal, **extra: Any) -> dict[str, Any]:
     return {
         "platforms": platform_options(),
-        "villages": await _villages(db_session, actor),
+        "villages": await villages_to_choose(db_session, actor),
         "imports": await recent_imports(db_session, actor),
         "held_orders": await count_held_orders(db_session, actor),
         "platform_label": platform_label,
@@ -107,24 +95,6 @@ async def _upload_context(db_session: DbSession, actor: Principal, **extra: Any)
         "values": {"platform": "douyin"},
         **extra,
     }
-
-
-def _start(request: Request[Any, Any, Any], actor: Principal, import_id: int, plan: ImportPlan) -> None:
-    """Run the import in the background; the app keeps the task so it is not collected mid-way."""
-    state = request.app.state
-    tasks: set[asyncio.Task[Any]] = state.order_import_tasks
-    task = asyncio.get_running_loop().create_task(
-        run_import(state.alchemy_config, state.settings, actor, import_id, plan), name=f"order-import-{import_id}"
-    )
-    tasks.add(task)
-
-    def finished(done: asyncio.Task[Any]) -> None:
-        tasks.discard(done)
-        if not done.cancelled() and done.exception() is not None:
-            # Recorded on the import's row by run_import; only the kind is logged (no buyers' data).
-            log.warning("order import %s ended with %s", import_id, type(done.exception()).__name__)
-
-    task.add_done_callback(finished)
 
 
 def _village_field(form: Any) -> int | None:
@@ -165,7 +135,7 @@ async def import_submit(
         del context["errors"], context["values"]
         return form_error("orders/import.html", exc, db_session, form=form, **context)
     import_id = await open_import(alchemy, actor, plan)
-    _start(request, actor, import_id, plan)
+    request.app.state.order_imports.start(actor, import_id, plan)
     return Redirect(f"/orders/imports/{import_id}", status_code=303)
 
 
@@ -272,22 +242,13 @@ async def columns_submit(
     notify(
         request, i18n.gettext_(N_("Columns saved for %(platform)s exports."), platform=platform_label(plan.platform))
     )
-    _start(request, actor, import_id, plan)
+    request.app.state.order_imports.start(actor, import_id, plan)
     return Redirect(f"/orders/imports/{import_id}", status_code=303)
 
 
 async def _held_context(db_session: DbSession, actor: Principal, **extra: Any) -> dict[str, Any]:
     groups = await held_groups(db_session, actor)
-    village_ids = {group.village_id for group in groups}
-    products: dict[int, list[tuple[int, str]]] = {village_id: [] for village_id in village_ids}
-    if village_ids:
-        rows = await db_session.execute(
-            select(Product.id, Product.village_id, Product.name, Product.merchant_code)
-            .where(Product.village_id.in_(village_ids))
-            .order_by(Product.active.desc(), Product.name, Product.id)
-        )
-        for product_id, village_id, name, code in rows.all():
-            products[village_id].append((product_id, f"{name} ({code})" if code else name))
+    products = await products_to_map(db_session, actor, {group.village_id for group in groups})
     return {
         "groups": groups,
         "products": products,
@@ -305,9 +266,7 @@ async def held_page(actor: Actor, db_session: DbSession) -> Template:
 
 
 @post("/orders/held/map", guards=[requires_staff])
-async def held_map(
-    request: Request[Any, Any, Any], actor: Actor, db_session: DbSession, settings: AppSettings
-) -> Template | Redirect:
+async def held_map(request: Request[Any, Any, Any], actor: Actor, db_session: DbSession) -> Template | Redirect:
     form = await read_form(request)
     try:
         village_id = _village_field(form)
@@ -318,9 +277,7 @@ async def held_map(
             raise InvalidInput("product_id", N_("Choose which of our products it is."))
         code = str(form.get("merchant_code") or "").strip()
         name = str(form.get("product_name") or "").strip()
-        outcome = await map_and_reprocess(
-            request.app.state.alchemy_config,
-            settings,
+        outcome = await request.app.state.order_imports.map_and_reprocess(
             actor,
             village_id,
             str(form.get("platform") or ""),

@@ -25,6 +25,7 @@ from shop.accounts.principal import Principal
 from shop.catalogue.models import Product
 from shop.db import create_sqlite_writer_engine, is_transient, read_session, unit_of_work
 from shop.errors import N_, Conflict, DomainError, InvalidInput, NotFound
+from shop.events import DomainEvents
 from shop.ops.heap import tuned_for_serving
 from shop.orders.imports.chunks import (
     SHIPPED,
@@ -38,12 +39,13 @@ from shop.orders.imports.chunks import (
 )
 from shop.orders.imports.exports import FIELD_HEADERS, PLATFORMS, ParsedExport, clean_id, detect_mapping, parse_export
 from shop.orders.models import ColumnMappingRecord, HeldLine, ImportStatus, OrderImport, ProductAlias
-from shop.orders.placing import StockChangedError
 from shop.orders.services import change_status
+from shop.orders.stock import StockChangedError
 from shop.settings import Settings
 from shop.streams.models import LineupItem, Stream, StreamStatus
 from shop.tabular import Fault, RowProblem, Table, cyclic_gc_paused, read_table
 from shop.timeutil import utcnow
+from shop.villages.models import Village
 
 log = logging.getLogger("shop.orders.imports.services")
 
@@ -61,7 +63,7 @@ ProgressCallback = Callable[[int, int], Awaitable[None] | None]
 
 
 @dataclass
-class ImportOutcome:
+class OrderImportOutcome:
     """What an import did, counted in orders; ``held`` and ``rejected`` name the rows and why."""
 
     import_id: int | None
@@ -71,16 +73,6 @@ class ImportOutcome:
     backorders: int = 0
     held: list[RowProblem] = field(default_factory=list)
     rejected: list[RowProblem] = field(default_factory=list)
-
-    def counts(self, translate: Callable[[str], str] | None = None) -> dict[str, Any]:
-        """The API's answer: ``{created, updated, duplicates, held: [{row, reason}], rejected: [{row, reason}]}``."""
-        return {
-            "created": self.created,
-            "updated": self.updated,
-            "duplicates": self.duplicates,
-            "held": [{"row": problem.row, "reason": problem.render(translate)} for problem in self.held],
-            "rejected": [{"row": problem.row, "reason": problem.render(translate)} for problem in self.rejected],
-        }
 
 
 @dataclass
@@ -315,103 +307,169 @@ async def open_import(alchemy: SQLAlchemyAsyncConfig, actor: Principal, plan: Im
         return record.id
 
 
-async def run_import(
-    alchemy: SQLAlchemyAsyncConfig,
-    settings: Settings,
-    actor: Principal,
-    import_id: int | None,
-    plan: ImportPlan,
-    on_progress: ProgressCallback | None = None,
-    *,
-    chunk_lines: int = CHUNK_LINES,
-) -> ImportOutcome:
-    """Write the plan chunk by chunk (each committed), then record the outcome on the import's row."""
-    outcome = ImportOutcome(import_id=import_id, rejected=list(plan.rejected))
-    runner = _ChunkRunner(alchemy, settings)
-    processed = plan.total_rows - plan.lines
-    # The plan is hundreds of thousands of objects that live until the last chunk is written, and every full
-    # run of the cyclic collector would walk them all again (over a second at 100,000 rows); frozen, the
-    # collector leaves them out while it goes on collecting everything else. (A serving worker keeps its
-    # start-up heap frozen and collects seldom — shop.ops.heap — and unfreezing here would thaw that too.)
-    freeze = not tuned_for_serving()
-    if freeze:
-        gc.freeze()
-    try:
-        async with read_session(alchemy) as session:
-            streams = await _stream_windows(session, plan.village_id)
-        for groups in plan.chunks(max(1, chunk_lines)):
-            job = ChunkJob(
-                village_id=plan.village_id,
-                platform=plan.platform,
-                import_id=import_id,
-                actor_id=actor.user_id or None,
-                now=utcnow(),
-                groups=groups,
-                streams=streams,
-            )
-            result = await runner.write(job)
-            outcome.created += result.created
-            outcome.duplicates += result.duplicates
-            outcome.backorders += result.backorders
-            outcome.held.extend(result.held)
-            outcome.rejected.extend(result.rejected)
-            if result.moves:
-                updated, unchanged = await _apply_moves(alchemy, import_id, result.moves)
-                outcome.updated += updated
-                outcome.duplicates += unchanged
-            processed += result.rows
-            if on_progress is not None:
-                maybe = on_progress(processed, plan.total_rows)
-                if maybe is not None:
-                    await maybe
-    except BaseException as exc:
-        if import_id is not None:
-            await _record_failure(alchemy, import_id, exc)
-        raise
-    finally:
+# --- the process's imports -----------------------------------------------------------------------------------
+
+
+class OrderImports:
+    """One process's order imports, with its database, settings and domain events: run in the caller's
+    request (the API, the command line) or in the background (the upload page answers at once and the
+    secretary watches the import's page); background imports are kept until they end, and stopped with
+    the process (their page then says so; importing the file again finishes the job)."""
+
+    def __init__(self, alchemy: SQLAlchemyAsyncConfig, settings: Settings, events: DomainEvents) -> None:
+        self.alchemy = alchemy
+        self.settings = settings
+        self.events = events
+        self._background: set[asyncio.Task[OrderImportOutcome]] = set()
+
+    async def import_export(
+        self,
+        actor: Principal,
+        data: bytes,
+        filename: str,
+        platform: str,
+        *,
+        village_id: int | None = None,
+        on_progress: ProgressCallback | None = None,
+        chunk_lines: int = CHUNK_LINES,
+    ) -> OrderImportOutcome:
+        """Import a platform's order export: a file that cannot be trusted as a whole is refused (4xx)
+        before anything is written; otherwise every order is created, updated, counted as a duplicate,
+        held or rejected with its reason."""
+        plan = await prepare_import(self.alchemy, actor, data, filename, platform, village_id)
+        import_id = await open_import(self.alchemy, actor, plan)
+        return await self.run(actor, import_id, plan, on_progress, chunk_lines=chunk_lines)
+
+    def start(self, actor: Principal, import_id: int, plan: ImportPlan) -> None:
+        """Run an opened import in the background."""
+        task = asyncio.get_running_loop().create_task(
+            self.run(actor, import_id, plan), name=f"order-import-{import_id}"
+        )
+        self._background.add(task)
+
+        def finished(done: asyncio.Task[OrderImportOutcome]) -> None:
+            self._background.discard(done)
+            if not done.cancelled() and done.exception() is not None:
+                # Recorded on the import's row by ``run``; only the kind is logged (no buyers' data).
+                log.warning("order import %s ended with %s", import_id, type(done.exception()).__name__)
+
+        task.add_done_callback(finished)
+
+    async def close(self) -> None:
+        """Stop the background imports (each records that it was stopped)."""
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+
+    async def reprocess_held(self, actor: Principal, village_id: int, platform: str) -> OrderImportOutcome:
+        """Try every held line of the village and platform again (after a product was mapped or added):
+        orders whose every line now matches are created as an import would have; the rest stay held."""
+        return await self.run(actor, None, await held_plan(self.alchemy, actor, village_id, platform))
+
+    async def map_and_reprocess(
+        self, actor: Principal, village_id: int, platform: str, alias: str, product_id: int
+    ) -> OrderImportOutcome:
+        """Save the mapping, then re-process every held line of the platform (each it unlocks is imported)."""
+        async with unit_of_work(self.alchemy) as session:
+            await save_product_alias(session, actor, village_id, platform, alias, product_id)
+        return await self.reprocess_held(actor, village_id, platform)
+
+    async def run(
+        self,
+        actor: Principal,
+        import_id: int | None,
+        plan: ImportPlan,
+        on_progress: ProgressCallback | None = None,
+        *,
+        chunk_lines: int = CHUNK_LINES,
+    ) -> OrderImportOutcome:
+        """Write the plan chunk by chunk (each committed), then record the outcome on the import's row."""
+        outcome = OrderImportOutcome(import_id=import_id, rejected=list(plan.rejected))
+        runner = _ChunkRunner(self.alchemy, self.settings)
+        processed = plan.total_rows - plan.lines
+        # The plan is hundreds of thousands of objects that live until the last chunk is written, and every full
+        # run of the cyclic collector would walk them all again (over a second at 100,000 rows); frozen, the
+        # collector leaves them out while it goes on collecting everything else. (A serving worker keeps its
+        # start-up heap frozen and collects seldom — shop.ops.heap — and unfreezing here would thaw that too.)
+        freeze = not tuned_for_serving()
         if freeze:
-            gc.unfreeze()
-        await runner.close()
-    outcome.rejected.sort(key=lambda problem: problem.row)
-    if import_id is not None:
-        await _record_outcome(alchemy, import_id, outcome, plan.total_rows)
-    return outcome
-
-
-async def _apply_moves(alchemy: SQLAlchemyAsyncConfig, import_id: int | None, moves: list[Move]) -> tuple[int, int]:
-    """Known orders that the export shows further along go through ``change_status`` step by step, so the
-    history, the returned units of a cancel and the status hooks (the ledger) are those of any other move."""
-    updated = unchanged = 0
-    note = f"import {import_id}" if import_id is not None else "import"
-    async with unit_of_work(alchemy) as session:
-        for move in moves:
-            moved = False
-            for status, at in move.steps:
-                try:
-                    await change_status(
-                        session,
-                        None,
-                        move.order_id,
-                        status,
-                        now=at or utcnow(),
-                        tracking_no=move.tracking_no if status == SHIPPED else None,
-                        note=note,
-                    )
-                except Conflict:
-                    # Someone moved the order meanwhile (a secretary, the auto-confirm job): theirs stands.
-                    break
-                moved = True
-            if moved:
-                updated += 1
-            else:
-                unchanged += 1
+            gc.freeze()
+        try:
+            async with read_session(self.alchemy) as session:
+                streams = await _stream_windows(session, plan.village_id)
+            for groups in plan.chunks(max(1, chunk_lines)):
+                job = ChunkJob(
+                    village_id=plan.village_id,
+                    platform=plan.platform,
+                    import_id=import_id,
+                    actor_id=actor.user_id or None,
+                    now=utcnow(),
+                    groups=groups,
+                    streams=streams,
+                )
+                result = await runner.write(job)
+                outcome.created += result.created
+                outcome.duplicates += result.duplicates
+                outcome.backorders += result.backorders
+                outcome.held.extend(result.held)
+                outcome.rejected.extend(result.rejected)
+                if result.moves:
+                    updated, unchanged = await self._apply_moves(import_id, result.moves)
+                    outcome.updated += updated
+                    outcome.duplicates += unchanged
+                processed += result.rows
+                if on_progress is not None:
+                    maybe = on_progress(processed, plan.total_rows)
+                    if maybe is not None:
+                        await maybe
+        except BaseException as exc:
+            if import_id is not None:
+                await _record_failure(self.alchemy, import_id, exc)
+            raise
+        finally:
+            if freeze:
+                gc.unfreeze()
+            await runner.close()
+        outcome.rejected.sort(key=lambda problem: problem.row)
         if import_id is not None:
-            await session.execute(
-                update(OrderImport)
-                .where(OrderImport.id == import_id)
-                .values(updated=OrderImport.updated + updated, duplicates=OrderImport.duplicates + unchanged)
-            )
-    return updated, unchanged
+            await _record_outcome(self.alchemy, import_id, outcome, plan.total_rows)
+        return outcome
+
+    async def _apply_moves(self, import_id: int | None, moves: list[Move]) -> tuple[int, int]:
+        """Known orders that the export shows further along go through ``change_status`` step by step, so the
+        history, the returned units of a cancel and what the ledger hears are those of any other move."""
+        updated = unchanged = 0
+        note = f"import {import_id}" if import_id is not None else "import"
+        async with unit_of_work(self.alchemy) as session:
+            for move in moves:
+                moved = False
+                for status, at in move.steps:
+                    try:
+                        await change_status(
+                            session,
+                            None,
+                            move.order_id,
+                            status,
+                            now=at or utcnow(),
+                            tracking_no=move.tracking_no if status == SHIPPED else None,
+                            note=note,
+                            events=self.events,
+                        )
+                    except Conflict:
+                        # Someone moved the order meanwhile (a secretary, the auto-confirm job): theirs stands.
+                        break
+                    moved = True
+                if moved:
+                    updated += 1
+                else:
+                    unchanged += 1
+            if import_id is not None:
+                await session.execute(
+                    update(OrderImport)
+                    .where(OrderImport.id == import_id)
+                    .values(updated=OrderImport.updated + updated, duplicates=OrderImport.duplicates + unchanged)
+                )
+        return updated, unchanged
 
 
 def _problem_entries(kind: str, problems: list[RowProblem]) -> list[dict[str, Any]]:
@@ -425,7 +483,9 @@ def _problem_entries(kind: str, problems: list[RowProblem]) -> list[dict[str, An
     ]
 
 
-async def _record_outcome(alchemy: SQLAlchemyAsyncConfig, import_id: int, outcome: ImportOutcome, total: int) -> None:
+async def _record_outcome(
+    alchemy: SQLAlchemyAsyncConfig, import_id: int, outcome: OrderImportOutcome, total: int
+) -> None:
     async with unit_of_work(alchemy) as session:
         record = await session.get(OrderImport, import_id)
         if record is None:
@@ -472,26 +532,6 @@ async def prepare_import(
     async with read_session(alchemy) as session:
         saved = await saved_mapping(session, village, platform)
     return await asyncio.to_thread(read_export, data, filename, platform, village, saved)
-
-
-async def import_export(
-    alchemy: SQLAlchemyAsyncConfig,
-    settings: Settings,
-    actor: Principal,
-    data: bytes,
-    filename: str,
-    platform: str,
-    *,
-    village_id: int | None = None,
-    on_progress: ProgressCallback | None = None,
-    chunk_lines: int = CHUNK_LINES,
-) -> ImportOutcome:
-    """Import a platform's order export: a file that cannot be trusted as a whole is refused (4xx) before
-    anything is written; otherwise every order is created, updated, counted as a duplicate, held or
-    rejected with its reason."""
-    plan = await prepare_import(alchemy, actor, data, filename, platform, village_id)
-    import_id = await open_import(alchemy, actor, plan)
-    return await run_import(alchemy, settings, actor, import_id, plan, on_progress, chunk_lines=chunk_lines)
 
 
 # --- the holding area ------------------------------------------------------------------------------------
@@ -546,6 +586,33 @@ async def held_groups(session: AsyncSession, actor: Principal) -> list[HeldGroup
     ]
 
 
+async def products_to_map(
+    session: AsyncSession, actor: Principal, village_ids: set[int]
+) -> dict[int, list[tuple[int, str]]]:
+    """What a held line may be mapped to, per village: its products, on sale first, named with their code."""
+    actor.require_staff()
+    reachable = {village_id for village_id in village_ids if actor.can_reach_village(village_id)}
+    products: dict[int, list[tuple[int, str]]] = {village_id: [] for village_id in reachable}
+    if reachable:
+        rows = await session.execute(
+            select(Product.id, Product.village_id, Product.name, Product.merchant_code)
+            .where(Product.village_id.in_(reachable))
+            .order_by(Product.active.desc(), Product.name, Product.id)
+        )
+        for product_id, village_id, name, code in rows.all():
+            products[village_id].append((product_id, f"{name} ({code})" if code else name))
+    return products
+
+
+async def villages_to_choose(session: AsyncSession, actor: Principal) -> list[tuple[int, str]]:
+    """The villages an upload may go to, by name: an admin chooses among all; anyone else imports into their
+    own village and chooses nothing."""
+    if not actor.is_admin:
+        return []
+    rows = await session.execute(select(Village.id, Village.name).order_by(Village.name))
+    return [(village_id, name) for village_id, name in rows.all()]
+
+
 async def count_held_orders(session: AsyncSession, actor: Principal) -> int:
     from sqlalchemy import func
 
@@ -585,11 +652,8 @@ async def save_product_alias(
     return record
 
 
-async def reprocess_held(
-    alchemy: SQLAlchemyAsyncConfig, settings: Settings, actor: Principal, village_id: int, platform: str
-) -> ImportOutcome:
-    """Try every held line of the village and platform again (after a product was mapped or added):
-    orders whose every line now matches are created as an import would have; the rest stay held."""
+async def held_plan(alchemy: SQLAlchemyAsyncConfig, actor: Principal, village_id: int, platform: str) -> ImportPlan:
+    """Every unresolved held line of the village and platform, grouped back into their orders, as a plan."""
     actor.require_staff()
     actor.ensure_village(village_id)
     check_platform(platform)
@@ -611,7 +675,7 @@ async def reprocess_held(
             groups.setdefault(line.order_no, OrderGroup(line.order_no, [])).lines.append(line)
     for group in groups.values():
         group.lines.sort(key=lambda line: line.row)
-    plan = ImportPlan(
+    return ImportPlan(
         village_id=village_id,
         platform=platform,
         filename="",
@@ -619,22 +683,6 @@ async def reprocess_held(
         groups=list(groups.values()),
         rejected=[],
     )
-    return await run_import(alchemy, settings, actor, None, plan)
-
-
-async def map_and_reprocess(
-    alchemy: SQLAlchemyAsyncConfig,
-    settings: Settings,
-    actor: Principal,
-    village_id: int,
-    platform: str,
-    alias: str,
-    product_id: int,
-) -> ImportOutcome:
-    """Save the mapping, then re-process every held line of the platform (each it unlocks is imported)."""
-    async with unit_of_work(alchemy) as session:
-        await save_product_alias(session, actor, village_id, platform, alias, product_id)
-    return await reprocess_held(alchemy, settings, actor, village_id, platform)
 
 
 async def get_import(session: AsyncSession, actor: Principal, import_id: int) -> OrderImport:

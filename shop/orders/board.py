@@ -1,5 +1,6 @@
 """What the orders domain adds to a stream's live board: orders, units and takings so far, the latest
-orders (buyers' names masked), and how many units of a capped lineup item were already sold."""
+orders (buyers' names masked), and how many units of a capped lineup item were already sold; and the
+board's watchers woken when an order of the stream changes (``wake_the_board``, in the web process)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shop.events import DomainEvents
 from shop.money import format_fen
+from shop.orders.events import OrderCancelled, OrderCompleted, OrderRefunded, UnitsRefunded
 from shop.orders.models import HOLDS_STOCK, Order, OrderLine
 from shop.privacy import mask_name
+from shop.streams.live import BoardSources, LiveHub
 from shop.streams.models import LineupItem, Stream
 from shop.timeutil import to_local
 
@@ -61,3 +65,21 @@ async def sold_under_cap(session: AsyncSession, item: LineupItem) -> int:
         )
     )
     return int(total.scalar_one())
+
+
+BOARD_SALES = BoardSources(sales=board_sales, sold_under_cap=sold_under_cap)
+
+OrderChanged = OrderCompleted | OrderCancelled | OrderRefunded | UnitsRefunded
+
+
+def wake_the_board(events: DomainEvents, hub: LiveHub) -> None:
+    """Every change to an order of a stream wakes that stream's watchers in this process once it commits."""
+
+    async def wake(session: AsyncSession, changed: OrderChanged) -> None:
+        if changed.order.stream_id is not None:
+            hub.notify_after_commit(session, changed.order.stream_id)
+
+    events.listen(OrderCompleted, wake)
+    events.listen(OrderCancelled, wake)
+    events.listen(OrderRefunded, wake)
+    events.listen(UnitsRefunded, wake)
