@@ -1,5 +1,7 @@
 """Domain errors: services raise them, the API answers them as JSON and the pages in the page's language.
 
+They say what went wrong in the domain's words (not found, a clash, out of stock, try again later); which
+HTTP status each is answered with is decided at the web edge (``shop.web.errors.status_of``), not here.
 Messages are English msgids marked with ``N_`` and translated at the edge (see ``shop.i18n``).
 """
 
@@ -36,7 +38,8 @@ FIELD_LABELS = {
 
 
 class DomainError(Exception):
-    status_code = 400
+    """Something the request asked for cannot be done; the message says why."""
+
     default_message = N_("The request could not be carried out.")
 
     def __init__(
@@ -70,36 +73,49 @@ class DomainError(Exception):
 class InvalidInput(DomainError):
     """Bad input: names the field that is wrong."""
 
-    status_code = 400
-
     def __init__(self, field: str, message: str, **params: Any) -> None:
         super().__init__(message, field=field, **params)
 
 
 class NotFound(DomainError):
-    status_code = 404
+    """Absent, or not the caller's to see (another village's records are answered as absent)."""
+
     default_message = N_("Not found.")
 
 
 class PermissionDenied(DomainError):
-    status_code = 403
+    """The caller may see this but not do it."""
+
     default_message = N_("You are not allowed to do this.")
 
 
 class Conflict(DomainError):
-    status_code = 409
+    """The request clashes with the current state (a move the lifecycle forbids, a double booking)."""
+
     default_message = N_("This clashes with the current state.")
 
 
 class Unprocessable(DomainError):
-    status_code = 422
+    """Well-formed but unusable (a file whose columns or ids cannot be read)."""
 
 
 class TooLarge(DomainError):
-    status_code = 413
+    """An upload over its limit."""
+
     default_message = N_("The file is too large.")
 
 
 class AuthenticationFailed(DomainError):
-    status_code = 401
+    """The credentials do not match (or the account is locked for a while)."""
+
     default_message = N_("Wrong name or password, or the account is locked for a while after repeated mistakes.")
+
+
+class OutOfStock(Conflict):
+    """Fewer units are left (in the lots, or under a stream's cap) than an order asks for; nothing was taken."""
+
+
+class Unavailable(DomainError):
+    """The work could not be done just now (the database is unreachable or kept failing): try again."""
+
+    default_message = N_("The system is busy. Please try again in a moment.")

@@ -85,7 +85,6 @@ def test_decompression_bomb_is_refused_before_decoding(tmp_path: Path, side: int
 def test_six_megabyte_upload_is_refused_as_too_large_naming_the_5_mb_limit(tmp_path: Path) -> None:
     with pytest.raises(TooLarge) as refused:
         store_photo(b"\xff\xd8\xff" + bytes(6 * 1024 * 1024), tmp_path)
-    assert refused.value.status_code == 413
     assert "5 MB" in str(refused.value)
     assert _files(tmp_path) == []
 

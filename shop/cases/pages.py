@@ -56,7 +56,7 @@ from shop.cases.services import (
 )
 from shop.catalogue.models import Contribution, Lot
 from shop.catalogue.services import ContributionInput
-from shop.errors import N_, DomainError, InvalidInput
+from shop.errors import N_, DomainError, InvalidInput, NotFound
 from shop.ledger.models import METHOD_LABELS, PayoutMethod
 from shop.media import StoredPhoto, media_file, store_photo
 from shop.money import MoneyFormatError, parse_yuan
@@ -213,7 +213,7 @@ async def household_case_create(
             photos=photos,
         )
     except DomainError as exc:
-        if exc.status_code == 404:
+        if isinstance(exc, NotFound):
             raise
         context = await _new_case_context(db_session, actor, values)
         return form_error("cases/household_new.html", exc, db_session, form=values, **context)

@@ -2,7 +2,7 @@
 
 ``place_batch`` places many orders in the caller's one transaction, in arrival order:
 
-- units come from the product's oldest lots first; an order takes all its units or none (``Conflict``
+- units come from the product's oldest lots first; an order takes all its units or none (``OutOfStock``
   naming the short item); the kernel takes them with a conditional update under the transaction's write
   lock, and a CHECK keeps every lot at zero or more whatever happens;
 - an ``Idempotency-Key`` replays the first answer, and the same key with another body is refused;
@@ -30,7 +30,7 @@ from sqlalchemy import Table, func, select, tuple_
 from sqlalchemy.engine import Connection
 
 from shop.accounts.principal import Principal
-from shop.errors import N_, Conflict, DomainError, InvalidInput, NotFound, Unprocessable
+from shop.errors import N_, Conflict, DomainError, InvalidInput, NotFound, OutOfStock, Unprocessable
 from shop.orders.models import (
     HOLDS_STOCK,
     IdempotencyRecord,
@@ -465,7 +465,7 @@ def _place(
 
 def _take_units(
     request: OrderRequest, stream_id: int | None, products: dict[int, Any], streams: _Streams, stock: StockBook
-) -> tuple[list[PlacedItem], list[list[tuple[int, int]]]] | DomainError:
+) -> tuple[list[PlacedItem], list[list[tuple[int, int]]]] | OutOfStock:
     """All of the order's units from the oldest lots at the stream's price, or the reason it gets none."""
     lines: list[PlacedItem] = []
     for item in request.items:
@@ -474,7 +474,7 @@ def _take_units(
         if stream_id is not None and listed is not None and listed.quantity_cap is not None:
             left = listed.quantity_cap - streams.sold[(stream_id, item.product_id)]
             if item.quantity > left:
-                return Conflict(
+                return OutOfStock(
                     N_("Only %(left)d %(unit)s of %(name)s may still be sold in this stream (cap %(cap)d)."),
                     field="items",
                     left=max(0, left),
@@ -484,7 +484,7 @@ def _take_units(
                 )
         available = stock.available(item.product_id)
         if item.quantity > available:
-            return Conflict(
+            return OutOfStock(
                 N_("Only %(left)d %(unit)s of %(name)s left; nothing was taken."),
                 field="items",
                 left=available,

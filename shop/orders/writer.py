@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from shop.db import create_sqlite_writer_engine, is_transient
-from shop.errors import N_, Conflict, DomainError
+from shop.errors import N_, Conflict, DomainError, Unavailable
 from shop.orders.placing import OrderRequest, PlaceAnswer, PlacedOrder, place_batch
 from shop.orders.stock import StockChangedError
 from shop.settings import Settings
@@ -35,13 +35,6 @@ from shop.timeutil import utcnow
 log = logging.getLogger("shop.orders.writer")
 
 MAX_BATCH = 500
-
-
-class WriterUnavailable(DomainError):
-    """The batch could not be written (the database is unreachable or kept failing): try again."""
-
-    status_code = 503
-    default_message = N_("The system is busy. Please try again in a moment.")
 
 
 @dataclass
@@ -184,4 +177,4 @@ def _failure(exc: Exception) -> DomainError:
         return exc
     if isinstance(exc, IntegrityError):
         return Conflict(N_("This clashes with a change made at the same moment. Please try again."))
-    return WriterUnavailable()
+    return Unavailable()  # the database is unreachable or kept failing

@@ -19,7 +19,18 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from shop import i18n
-from shop.errors import N_, DomainError
+from shop.errors import (
+    N_,
+    AuthenticationFailed,
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    TooLarge,
+    Unavailable,
+    Unprocessable,
+)
 from shop.web.middleware import ensure_locale
 
 log = logging.getLogger("shop.errors")
@@ -47,6 +58,28 @@ MESSAGES = {
     500: N_("The error has been recorded. Please try again in a moment."),
     503: N_("The system is busy. Please try again in a moment."),
 }
+
+
+# The HTTP status each kind of domain error is answered with; a kind not named here answers as its nearest
+# named ancestor (``OutOfStock`` is a ``Conflict``: 409), and anything else as bad input (400).
+STATUS_OF: dict[type[DomainError], int] = {
+    InvalidInput: 400,
+    AuthenticationFailed: 401,
+    PermissionDenied: 403,
+    NotFound: 404,
+    Conflict: 409,
+    TooLarge: 413,
+    Unprocessable: 422,
+    Unavailable: 503,
+}
+
+
+def status_of(exc: DomainError) -> int:
+    """The HTTP status a domain error is answered with, on the API and on the pages alike."""
+    for kind in type(exc).__mro__:
+        if kind in STATUS_OF:
+            return STATUS_OF[kind]
+    return 400
 
 
 def is_api(request: Request) -> bool:
@@ -80,8 +113,8 @@ def login_redirect(request: Request) -> Redirect:
 def domain_error_handler(request: Request, exc: DomainError) -> Response:
     message = exc.render(i18n.translate)
     if is_api(request):
-        return _json(exc.status_code, message, field=exc.field, **exc.details)
-    return error_page(request, exc.status_code, message)
+        return _json(status_of(exc), message, field=exc.field, **exc.details)
+    return error_page(request, status_of(exc), message)
 
 
 def http_exception_handler(request: Request, exc: HTTPException) -> Response:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shop import i18n
 from shop.db import mark_for_rollback
 from shop.errors import DomainError
+from shop.web.errors import status_of
 
 
 async def read_form(request: Request[Any, Any, Any]) -> FormMultiDict:
@@ -41,7 +42,7 @@ def form_error(
     return Template(
         template_name=template,
         context={"errors": errors, "values": values, **context},
-        status_code=exc.status_code,
+        status_code=status_of(exc),
     )
 
 

@@ -141,7 +141,6 @@ def test_excel_mangled_ids_refuse_the_whole_file() -> None:
         _parse(rows)
     error = raised.value
     assert isinstance(error, Unprocessable)
-    assert error.status_code == 422
     assert error.params["example"] == "6.93E+18"
     assert error.params["row"] == 3
     assert "Excel" in error.message
@@ -278,7 +277,7 @@ def test_unknown_headers_raise_the_missing_field_error_naming_each_field() -> No
     with pytest.raises(MissingColumns) as raised:
         parse_export(table, "kuaishou")
     assert raised.value.missing == ["order_no", "product_name|merchant_code", "quantity", "status"]
-    assert raised.value.status_code == 422
+    assert isinstance(raised.value, Unprocessable)
     assert "主订单编号" in raised.value.params["columns"]
     assert "订单状态" in raised.value.params["columns"]
 
