@@ -161,6 +161,13 @@ class UserService(SQLAlchemyAsyncRepositoryService[User]):
             filters.append(User.role == role)
         return await self.get_many_and_count(*filters, paging.filter, order_by=[(User.id, False)])
 
+    async def staff_of_village(self, village_id: int) -> list[User]:
+        """Every account of the village (secretaries, then trainees), active or not: the admin's view."""
+        rows = await self.repository.session.execute(
+            select(User).where(User.village_id == village_id).order_by(User.role, User.id)
+        )
+        return list(rows.scalars())
+
     async def get_for(self, actor: Principal, user_id: int) -> User:
         user = await self.repository.get_one_or_none(id=user_id)
         if user is None or actor.kind != "user":

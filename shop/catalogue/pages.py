@@ -11,7 +11,6 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import File, Redirect, Template
-from sqlalchemy import select
 
 from shop import i18n
 from shop.catalogue.importing import import_product_file, product_template
@@ -24,7 +23,7 @@ from shop.paging import Paging
 from shop.privacy import mask_name
 from shop.timeutil import local_today
 from shop.villages.models import Household
-from shop.villages.services import VillageService
+from shop.villages.services import HouseholdService, VillageService
 from shop.web.auth import PUBLIC, requires_staff
 from shop.web.deps import Actor, AppSettings, DbSession
 from shop.web.forms import form_error, notify, read_form
@@ -216,10 +215,7 @@ async def product_photo_delete(
 
 
 async def _village_households(db_session: DbSession, village_id: int) -> list[Household]:
-    rows = await db_session.execute(
-        select(Household).where(Household.village_id == village_id, Household.active.is_(True)).order_by(Household.code)
-    )
-    return list(rows.scalars())
+    return await HouseholdService(session=db_session).active_in_village(village_id)
 
 
 def _lot_form_context(actor: Actor, product: Any, households: list[Household], **extra: Any) -> dict[str, Any]:

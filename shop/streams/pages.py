@@ -15,7 +15,6 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, ServerSentEvent, ServerSentEventMessage, Template
 
 from shop import i18n
-from shop.accounts.models import User
 from shop.calendar_feed import build_calendar
 from shop.db import read_session
 from shop.errors import N_, DomainError, InvalidInput, NotFound
@@ -294,8 +293,9 @@ async def stream_create(request: Request[Any, Any, Any], actor: Actor, db_sessio
 
 @get("/streams/{stream_id:int}", guards=[requires_user], name="stream_detail")
 async def stream_detail(stream_id: IdPath, actor: Actor, db_session: DbSession) -> Template:
-    stream = await StreamService(session=db_session).get_for(actor, stream_id)
-    host = await db_session.get(User, stream.host_user_id)
+    service = StreamService(session=db_session)
+    stream = await service.get_for(actor, stream_id)
+    host = await service.host_of(stream)
     return Template(
         "streams/detail.html",
         context={"stream": stream, "host": host, "blocks": run_of_show(stream), "user": actor, **_labels()},
@@ -393,7 +393,7 @@ async def live_events(stream_id: IdPath, request: Request[Any, Any, Any], actor:
         quiet = 0
         while True:
             async with read_session(alchemy) as session:
-                stream = await session.get(Stream, stream_id)
+                stream = await StreamService(session=session).current(stream_id)
                 if stream is None:
                     return
                 state = await live_state(session, stream, board)

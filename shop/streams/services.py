@@ -232,6 +232,13 @@ class StreamService(SQLAlchemyAsyncRepositoryService[Stream]):
             list(products.scalars()), list(guests.scalars()), list(hosts.scalars()), list(past.scalars())
         )
 
+    async def host_of(self, stream: Stream) -> User | None:
+        return await self.session.get(User, stream.host_user_id)
+
+    async def current(self, stream_id: int) -> Stream | None:
+        """The stream as the database has it now (the live board's events re-read it on every change)."""
+        return await self.repository.get_one_or_none(id=stream_id)
+
     async def get_for(self, actor: Principal, stream_id: int) -> Stream:
         """Staff of the village see its streams; a trainee sees the streams they host."""
         stream = await self.repository.get_one_or_none(id=stream_id)

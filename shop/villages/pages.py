@@ -8,7 +8,6 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
-from sqlalchemy import select
 
 from shop import i18n
 from shop.accounts.models import Role, User
@@ -86,8 +85,7 @@ async def admin_create_village(
 
 
 async def _staff_of(db_session: DbSession, village_id: IdPath) -> list[User]:
-    rows = await db_session.execute(select(User).where(User.village_id == village_id).order_by(User.role, User.id))
-    return list(rows.scalars())
+    return await UserService(session=db_session).staff_of_village(village_id)
 
 
 @get("/admin/villages/{village_id:int}", guards=[requires_admin], name="admin_village")

@@ -207,6 +207,15 @@ class HouseholdService(SQLAlchemyAsyncRepositoryService[Household]):
         await self.repository.session.flush()
         return household
 
+    async def active_in_village(self, village_id: int) -> list[Household]:
+        """The village's active households by code: who may bring in a lot."""
+        rows = await self.repository.session.execute(
+            select(Household)
+            .where(Household.village_id == village_id, Household.active.is_(True))
+            .order_by(Household.code)
+        )
+        return list(rows.scalars())
+
     async def count_in_village(self, village_id: int) -> int:
         stmt = select(func.count()).select_from(Household).where(Household.village_id == village_id)
         return int((await self.repository.session.execute(stmt)).scalar_one())

@@ -232,6 +232,26 @@ def detect_mapping(headers: Sequence[str], platform: str, saved: Mapping[str, st
     return mapping
 
 
+def suggest_mapping(headers: Sequence[str], platform: str, saved: Mapping[str, str] | None = None) -> ColumnMapping:
+    """What the column form can fill in already: the whole mapping when every required field is placed,
+    else each field whose known name or saved choice is one of the headers (the secretary chooses the rest)."""
+    try:
+        return detect_mapping(headers, platform, saved)
+    except MissingColumns:
+        pass
+    guessed: ColumnMapping = {}
+    keys = {header.strip(): header for header in headers}
+    for name, aliases in FIELD_HEADERS.items():
+        for alias in aliases:
+            if alias in keys:
+                guessed[name] = keys[alias]
+                break
+    for name, header in (saved or {}).items():
+        if header in keys:
+            guessed[name] = header
+    return guessed
+
+
 def _check_platform(platform: str) -> None:
     if platform not in PLATFORMS:
         raise InvalidInput("platform", N_("Unknown platform %(platform)s."), platform=platform)

@@ -17,7 +17,7 @@ from shop.accounts.principal import Principal
 from shop.db import unit_of_work
 from shop.errors import N_, DomainError, InvalidInput
 from shop.orders.imports.controllers import IMPORT_BODY_LIMIT
-from shop.orders.imports.exports import FIELD_HEADERS, REQUIRED_FIELDS, detect_mapping
+from shop.orders.imports.exports import FIELD_HEADERS, REQUIRED_FIELDS, suggest_mapping
 from shop.orders.imports.services import (
     MAX_EXPORT_BYTES,
     count_held_orders,
@@ -27,6 +27,7 @@ from shop.orders.imports.services import (
     open_import,
     prepare_import,
     products_to_map,
+    progress_percent,
     recent_imports,
     recorded_problems,
     resolve_village,
@@ -144,13 +145,12 @@ async def import_result(import_id: IdPath, actor: Actor, db_session: DbSession) 
     record = await get_import(db_session, actor, import_id)
     held = recorded_problems(record, "held")
     rejected = recorded_problems(record, "rejected")
-    percent = 100 if not record.total_rows else min(100, record.processed_rows * 100 // record.total_rows)
     return Template(
         "orders/import_result.html",
         context={
             "record": record,
             "stalled": is_stalled(record),
-            "percent": percent,
+            "percent": progress_percent(record),
             "held": [(problem.row, problem.render(i18n.translate)) for problem in held],
             "rejected": [(problem.row, problem.render(i18n.translate)) for problem in rejected],
             "rejected_count": len(rejected),
@@ -179,25 +179,6 @@ def _mapping_context(
     }
 
 
-def _current_choices(headers: list[str], platform: str, saved: dict[str, str] | None) -> dict[str, str]:
-    """What we could place already (saved choices and known names), to fill the form in."""
-    try:
-        return detect_mapping(headers, platform, saved)
-    except MissingColumns:
-        pass
-    guessed: dict[str, str] = {}
-    keys = {header.strip(): header for header in headers}
-    for name, aliases in FIELD_HEADERS.items():
-        for alias in aliases:
-            if alias in keys:
-                guessed[name] = keys[alias]
-                break
-    for name, header in (saved or {}).items():
-        if header in keys:
-            guessed[name] = header
-    return guessed
-
-
 @get("/orders/import/columns", guards=[requires_staff], name="order_import_columns")
 async def columns_page(
     actor: Actor, db_session: DbSession, settings: AppSettings, upload: FromQuery[str] = ""
@@ -205,7 +186,7 @@ async def columns_page(
     stashed = await asyncio.to_thread(load_upload, settings.var_dir, upload, actor.village_filter())
     table = await asyncio.to_thread(read_table, stashed.data, stashed.filename, max_bytes=MAX_EXPORT_BYTES)
     saved = await saved_mapping(db_session, stashed.village_id, stashed.platform)
-    values = _current_choices(table.headers, stashed.platform, saved)
+    values = suggest_mapping(table.headers, stashed.platform, saved)
     return Template(
         "orders/columns.html",
         context={

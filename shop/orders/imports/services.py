@@ -702,6 +702,13 @@ async def recent_imports(session: AsyncSession, actor: Principal, limit: int = 1
     return list((await session.execute(query)).scalars())
 
 
+def progress_percent(record: OrderImport) -> int:
+    """How far the import got, 0–100 (an empty file is done)."""
+    if not record.total_rows:
+        return 100
+    return min(100, record.processed_rows * 100 // record.total_rows)
+
+
 def is_stalled(record: OrderImport, now: datetime | None = None) -> bool:
     """A running import whose process died (killed, restarted) stops writing progress."""
     if record.status != ImportStatus.RUNNING.value:
