@@ -12,13 +12,12 @@ from litestar import Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromQuery
 from litestar.response import File, Redirect, Template
-from sqlalchemy import select
 
 from shop import i18n
-from shop.accounts.models import Role, User
+from shop.accounts.models import Role
 from shop.accounts.principal import Principal
 from shop.accounts.services import UserService
-from shop.cases import corrections, counts
+from shop.cases import corrections, counts, reading
 from shop.cases.models import (
     EVENT_LABELS,
     LEVEL_LABELS,
@@ -54,7 +53,6 @@ from shop.cases.services import (
     subject_of,
     villages_of,
 )
-from shop.catalogue.models import Contribution, Lot
 from shop.catalogue.services import ContributionInput
 from shop.errors import N_, DomainError, InvalidInput, NotFound
 from shop.ledger.models import METHOD_LABELS, PayoutMethod
@@ -62,7 +60,7 @@ from shop.media import StoredPhoto, media_file, store_photo
 from shop.money import MoneyFormatError, parse_yuan
 from shop.paging import Paging
 from shop.timeutil import as_utc, to_local, utcnow
-from shop.villages.models import Household, Village
+from shop.villages.models import Village
 from shop.web.auth import requires_admin, requires_handler, requires_household, requires_officer
 from shop.web.deps import Actor, AppSettings, DbSession, Hasher
 from shop.web.forms import form_error, notify, read_form
@@ -223,7 +221,7 @@ async def household_case_create(
 
 async def _villager_context(db_session: DbSession, actor: Actor, case: Case) -> dict[str, Any]:
     events = await events_of(db_session, case.id)
-    village = await db_session.get(Village, case.village_id)
+    village = await reading.village_of(db_session, case)
     closed_at = as_utc(case.closed_at) if case.closed_at else None
     return {
         "case": case,
@@ -334,20 +332,13 @@ async def cases_page(
         status=status,
         not_closed=show == "active",
     )
-    villages = {v.id: v for v in await counts.villages_in(db_session, list({c.village_id for c in rows}) or [0])}
-    codes = dict(
-        (
-            await db_session.execute(
-                select(Household.id, Household.code).where(Household.id.in_([c.household_id for c in rows] or [0]))
-            )
-        ).all()
-    )
+    labels = await reading.list_labels(db_session, rows)
     return Template(
         "cases/list.html",
         context={
             "cases": rows,
-            "villages": villages,
-            "codes": codes,
+            "villages": labels.villages,
+            "codes": labels.codes,
             "show": show,
             "page": page,
             "pages": max(1, -(-total // PAGE_SIZE)),
@@ -357,56 +348,20 @@ async def cases_page(
 
 
 async def _handler_context(db_session: DbSession, actor: Actor, case: Case) -> dict[str, Any]:
-    household = await db_session.get(Household, case.household_id)
-    village = await db_session.get(Village, case.village_id)
     level = handler_level(actor)
-    lot = await db_session.get(Lot, case.lot_id) if case.lot_id else None
-    if lot is None and case.order_line_id is not None:
-        from shop.orders.models import Allocation
-
-        lot_ids = list(
-            (
-                await db_session.execute(select(Allocation.lot_id).where(Allocation.line_id == case.order_line_id))
-            ).scalars()
-        )
-        lot = await db_session.get(Lot, lot_ids[0]) if len(set(lot_ids)) == 1 else None
-    lot_rows: list[tuple[Contribution, Household]] = []
-    village_households: list[Household] = []
-    if lot is not None:
-        lot_rows = [(c, c.household) for c in lot.contributions]
-        village_households = list(
-            (
-                await db_session.execute(
-                    select(Household)
-                    .where(Household.village_id == lot.village_id, Household.active.is_(True))
-                    .order_by(Household.code)
-                )
-            ).scalars()
-        )
-    together = []
-    if case.lot_id is not None:
-        together = list(
-            (
-                await db_session.execute(
-                    select(Case.id, Household.code)
-                    .join(Household, Household.id == Case.household_id)
-                    .where(Case.lot_id == case.lot_id, Case.id != case.id, Case.status == CaseStatus.OPEN.value)
-                    .order_by(Case.id)
-                )
-            ).all()
-        )
+    around = await reading.surroundings(db_session, case)
     return {
         "case": case,
-        "household": household,
-        "village": village,
+        "household": around.household,
+        "village": around.village,
         "events": await events_of(db_session, case.id),
         "photos": await photos_of(db_session, case.id),
         "corrections": await corrections_of(db_session, case),
-        "lot": lot,
-        "lot_rows": lot_rows,
-        "on_record": {h.id: c.quantity for c, h in lot_rows},
-        "village_households": village_households,
-        "together": together,
+        "lot": around.lot,
+        "lot_rows": around.lot_rows,
+        "on_record": around.on_record,
+        "village_households": around.village_households,
+        "together": around.together,
         "may_resolve": level is not None
         and level.rank >= Level(case.floor_level).rank
         and case.status == CaseStatus.OPEN.value,
@@ -420,7 +375,7 @@ async def _handler_context(db_session: DbSession, actor: Actor, case: Case) -> d
         ],
         "methods": [(m.value, i18n.translate(METHOD_LABELS[m])) for m in PayoutMethod],
         "correction_kinds": {k.value for k in CorrectionKind},
-        "household_names": {h.id: f"{h.code} {h.head_name}" for h in village_households},
+        "household_names": {h.id: f"{h.code} {h.head_name}" for h in around.village_households},
         **_common(actor),
     }
 
@@ -575,31 +530,16 @@ async def township_home(actor: Actor, db_session: DbSession) -> Template | Redir
 async def county_home(actor: Actor, db_session: DbSession) -> Template | Redirect:
     if actor.role == Role.TOWNSHIP.value:
         return Redirect("/township", status_code=303)
-    scope = select(Village.id) if actor.is_admin else villages_of(actor)
-    villages = await counts.villages_in(db_session, scope)
+    villages = await reading.county_villages(db_session, actor)
     rows = await _area_rows(db_session, villages)
-    townships: dict[tuple[str, str], list[Village]] = {}
-    for village in villages:
-        townships.setdefault((village.county, village.township), []).append(village)
-    township_figures = {}
-    township_open = {}
-    for key, members in townships.items():
-        figures, opened = counts.CaseFigures(), counts.OpenCases()
-        for v in members:
-            figures.merge(rows["figures"].get(v.id, counts.CaseFigures()))
-            each = rows["open"].get(v.id)
-            if each is not None:
-                for level, n in each.by_level.items():
-                    opened.by_level[level] += n
-                opened.overdue += each.overdue
-        township_figures[key], township_open[key] = figures, opened
+    rollup = reading.by_township(villages, rows["figures"], rows["open"])
     return Template(
         "cases/county.html",
         context={
             **rows,
-            "townships": townships,
-            "township_figures": township_figures,
-            "township_open": township_open,
+            "townships": rollup.villages,
+            "township_figures": rollup.figures,
+            "township_open": rollup.open,
             "calendar_warning": calendar_warning(),
             **_common(actor),
         },
@@ -610,20 +550,11 @@ async def county_home(actor: Actor, db_session: DbSession) -> Template | Redirec
 
 
 async def _officers_context(db_session: DbSession, actor: Actor) -> dict[str, Any]:
-    officers = list(
-        (
-            await db_session.execute(
-                select(User)
-                .where(User.role.in_([Role.TOWNSHIP.value, Role.COUNTY.value]))
-                .order_by(User.county, User.township, User.username)
-            )
-        ).scalars()
-    )
-    places = (await db_session.execute(select(Village.county, Village.township).distinct())).all()
+    found = await reading.officers(db_session)
     return {
-        "officers": officers,
-        "counties": sorted({c for c, _ in places if c}),
-        "townships": sorted({t for _, t in places if t}),
+        "officers": found.officers,
+        "counties": found.counties,
+        "townships": found.townships,
         "calendar_warning": calendar_warning(),
         **_common(actor),
     }
