@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shop.web.client import parse_networks
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -48,7 +50,12 @@ class Settings:
     session_max_age: int = 60 * 60 * 24 * 14
     api_token_ttl: int = 60 * 60 * 24 * 30
     max_body_bytes: int = 10 * 1024 * 1024
-    login_rate_limit_per_minute: int = 30
+    # Reverse proxies whose X-Forwarded-For is believed (SHOP_TRUSTED_PROXIES, as networks); none by default.
+    trusted_proxies: tuple[str, ...] = ()
+    # Password and PIN hashes at a time in one worker (0: one per core), and how many may wait beside them
+    # before a login is answered 503 at once.
+    login_hash_slots: int = 0
+    login_hash_queue: int = 16
     backup_keep: int = 14
     # FULL: a commit the service acknowledged survives a power cut. Tests may relax it for speed.
     sqlite_synchronous: str = "FULL"
@@ -101,6 +108,7 @@ class Settings:
             "reminder_sender": env.get("SHOP_REMINDER_SENDER", ""),
             "scheduler_lease_seconds": int(env.get("SHOP_SCHEDULER_LEASE_SECONDS", "30")),
             "reminder_claim_seconds": int(env.get("SHOP_REMINDER_CLAIM_SECONDS", "300")),
+            "trusted_proxies": tuple(str(n) for n in parse_networks(env.get("SHOP_TRUSTED_PROXIES", ""))),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
