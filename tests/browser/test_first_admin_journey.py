@@ -12,6 +12,7 @@ from tests.browser.helpers import check_phone_page
 from tests.conftest import PHONE, serving
 
 pytestmark = pytest.mark.browser
+CREATE_ADMIN = ("--username", "county-op", "--password", "first-admin-pass", "--role", "admin")
 
 
 def test_fresh_database_first_admin_from_the_hint_on_the_login_page(settings, browser, tmp_path: Path) -> None:
@@ -33,8 +34,7 @@ def test_fresh_database_first_admin_from_the_hint_on_the_login_page(settings, br
 
         # The operator follows the hint at the server's console.
         created = subprocess.run(
-            [sys.executable, "-m", "shop", "users", "create", "--username", "county-op"]
-            + ["--password", "first-admin-pass", "--role", "admin"],
+            [sys.executable, "-m", "shop", "users", "create", *CREATE_ADMIN],
             env=env,
             capture_output=True,
             text=True,
