@@ -10,6 +10,9 @@ from pathlib import Path
 from shop.web.client import parse_networks
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The pages' templates: ``shop/templates`` is a link to the repository's top-level ``templates/`` in a
+# checkout and the real folder in an installed wheel (pyproject ships it as package data).
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 
 def _flag(value: str | None) -> bool:
@@ -61,7 +64,7 @@ class Settings:
     sqlite_synchronous: str = "FULL"
     # No connection reuse: for tests, whose client runs the app in another event loop than the test.
     db_null_pool: bool = False
-    templates_dir: Path = field(default=PROJECT_ROOT / "templates")
+    templates_dir: Path = field(default=TEMPLATES_DIR)
     # The address printed on paper (QR codes on parcels and login cards); the request's own when unset.
     public_url: str = ""
     # ``module:attribute`` of the external reminder sender; empty = log only (see shop.notifications.senders).
@@ -91,7 +94,8 @@ class Settings:
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
         env = dict(os.environ if env is None else env)
-        var_dir = Path(env.get("SHOP_VAR_DIR") or PROJECT_ROOT / "var").resolve()
+        # ``var/`` under the working directory: an installed package's folder is no place for data.
+        var_dir = Path(env.get("SHOP_VAR_DIR") or "var").resolve()
         database_url = env.get("SHOP_DATABASE_URL") or f"sqlite+aiosqlite:///{var_dir / 'shop.db'}"
         secret_key = env.get("SHOP_SECRET_KEY") or _read_or_create_secret(var_dir / "secret_key")
         values: dict[str, object] = {
