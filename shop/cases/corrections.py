@@ -133,7 +133,49 @@ async def resplit_line(
         await _split_of_units(session, order, line, credit, line.quantity - int(refunded))
     )
     current, current_units = await _current_holdings(session, line.id)
-    changed = sorted(
+    changed = _changed_accounts(fresh, fresh_units, current, current_units)
+    if not changed:
+        return Resplit([], {})
+    households = [k[1] for k in changed if k[0] == AccountKind.HOUSEHOLD.value]
+    await _ensure_balance_rows(session, order.village_id, households)
+    fields = {"order_id": order.id, "order_line_id": line.id, "quantity": 0, "memo": memo[:200]}
+    reversal = await _post(
+        session,
+        village_id=order.village_id,
+        kind=TransactionKind.SALE_REVERSAL,
+        dedupe_key=f"{key}:line:{line.id}:reverse",
+        entries=await _take_back(session, changed, current, current_units),
+        now=now,
+        actor=actor,
+        reverses_id=credit.id,
+        **fields,
+    )
+    credited = await _post(
+        session,
+        village_id=order.village_id,
+        kind=TransactionKind.SALE_CREDIT,
+        dedupe_key=f"{key}:line:{line.id}:credit",
+        entries=await _give(session, changed, fresh, fresh_units),
+        now=now,
+        actor=actor,
+        policy_id=credit.policy_id,
+        **fields,
+    )
+    moved = {
+        h: fresh.get((AccountKind.HOUSEHOLD.value, h), 0) - current.get((AccountKind.HOUSEHOLD.value, h), 0)
+        for h in households
+    }
+    return Resplit([reversal, credited], moved)
+
+
+def _changed_accounts(
+    fresh: dict[AccountKey, int],
+    fresh_units: dict[int, int],
+    current: dict[AccountKey, int],
+    current_units: dict[int, int],
+) -> list[AccountKey]:
+    """The accounts whose amount (or, for a household, units) differ between the fresh and the current split."""
+    return sorted(
         (
             k
             for k in set(fresh) | set(current)
@@ -142,10 +184,14 @@ async def resplit_line(
         ),
         key=str,
     )
-    if not changed:
-        return Resplit([], {})
+
+
+async def _take_back(
+    session: AsyncSession, changed: list[AccountKey], current: dict[AccountKey, int], current_units: dict[int, int]
+) -> list[dict[str, Any]]:
+    """The reversal's entries: each changed account gives back what it holds; a household pays from its
+    balance as far as it reaches and owes the rest (recovery), and its balance row moves with it."""
     households = [k[1] for k in changed if k[0] == AccountKind.HOUSEHOLD.value]
-    await _ensure_balance_rows(session, order.village_id, households)
     balances = dict(
         (
             await session.execute(
@@ -181,19 +227,15 @@ async def resplit_line(
             )
         await _move_balance(session, household_id, credited=-from_balance, owed=amount - from_balance)
     taken.insert(0, {"account_kind": CLEARING[0], "amount_fen": sum(current.get(k, 0) for k in changed)})
-    fields = {"order_id": order.id, "order_line_id": line.id, "quantity": 0, "memo": memo[:200]}
-    reversal = await _post(
-        session,
-        village_id=order.village_id,
-        kind=TransactionKind.SALE_REVERSAL,
-        dedupe_key=f"{key}:line:{line.id}:reverse",
-        entries=taken,
-        now=now,
-        actor=actor,
-        reverses_id=credit.id,
-        **fields,
-    )
-    owed = await _owed(session, households)
+    return taken
+
+
+async def _give(
+    session: AsyncSession, changed: list[AccountKey], fresh: dict[AccountKey, int], fresh_units: dict[int, int]
+) -> list[dict[str, Any]]:
+    """The fresh credit's entries: each changed account gets its fresh share; a household that owes settles
+    that first, and its balance row moves with it."""
+    owed = await _owed(session, [k[1] for k in changed if k[0] == AccountKind.HOUSEHOLD.value])
     given: list[dict[str, Any]] = []
     for k in changed:
         amount = fresh.get(k, 0)
@@ -216,22 +258,7 @@ async def resplit_line(
             )
         await _move_balance(session, household_id, credited=amount - settle, owed=-settle)
     given.insert(0, {"account_kind": CLEARING[0], "amount_fen": -sum(fresh.get(k, 0) for k in changed)})
-    credited = await _post(
-        session,
-        village_id=order.village_id,
-        kind=TransactionKind.SALE_CREDIT,
-        dedupe_key=f"{key}:line:{line.id}:credit",
-        entries=given,
-        now=now,
-        actor=actor,
-        policy_id=credit.policy_id,
-        **fields,
-    )
-    moved = {
-        h: fresh.get((AccountKind.HOUSEHOLD.value, h), 0) - current.get((AccountKind.HOUSEHOLD.value, h), 0)
-        for h in households
-    }
-    return Resplit([reversal, credited], moved)
+    return given
 
 
 async def _correctable(session: AsyncSession, actor: Principal, case_id: int) -> Case:

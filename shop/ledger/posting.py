@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -318,8 +319,27 @@ async def reverse_line(
         return None
     before = await _split_of_units(session, order, line, credit, line.quantity - already)
     after = await _split_of_units(session, order, line, credit, line.quantity - refunded_units)
-    moment = now or utcnow()
-    entries: list[dict] = [
+    entries = _fees_given_back(before, after) + await _households_give_back(session, before, after)
+    return await _post(
+        session,
+        village_id=order.village_id,
+        kind=TransactionKind.SALE_REVERSAL,
+        dedupe_key=f"reverse:line:{line.id}:{refunded_units}",
+        entries=entries,
+        now=now or utcnow(),
+        actor=actor,
+        order_id=order.id,
+        order_line_id=line.id,
+        reverses_id=credit.id,
+        quantity=refunded_units - already,
+        memo=f"refund #{count + 1}",
+    )
+
+
+def _fees_given_back(before: LineSplit, after: LineSplit) -> list[dict[str, Any]]:
+    """A reversal's clearing and fee entries: each takes the difference between the split of the units
+    kept before this refund and after it."""
+    return [
         {"account_kind": AccountKind.SALES_CLEARING.value, "amount_fen": before.gross_fen - after.gross_fen},
         {
             "account_kind": AccountKind.PLATFORM.value,
@@ -329,6 +349,12 @@ async def reverse_line(
         {"account_kind": AccountKind.OPERATOR.value, "amount_fen": after.operator_fen - before.operator_fen},
         {"account_kind": AccountKind.COLLECTIVE.value, "amount_fen": after.collective_fen - before.collective_fen},
     ]
+
+
+async def _households_give_back(session: AsyncSession, before: LineSplit, after: LineSplit) -> list[dict[str, Any]]:
+    """A reversal's household entries: each household gives back the difference of its share, from its
+    balance as far as it reaches, and owes the rest (recovery); its balance row moves with it."""
+    entries: list[dict[str, Any]] = []
     kept = {share.household_id: share for share in after.shares}
     household_ids = [share.household_id for share in before.shares]
     balances = dict(
@@ -361,20 +387,7 @@ async def reverse_line(
                 }
             )
         await _move_balance(session, share.household_id, credited=-from_balance, owed=take - from_balance)
-    return await _post(
-        session,
-        village_id=order.village_id,
-        kind=TransactionKind.SALE_REVERSAL,
-        dedupe_key=f"reverse:line:{line.id}:{refunded_units}",
-        entries=entries,
-        now=moment,
-        actor=actor,
-        order_id=order.id,
-        order_line_id=line.id,
-        reverses_id=credit.id,
-        quantity=refunded_units - already,
-        memo=f"refund #{count + 1}",
-    )
+    return entries
 
 
 async def credit_order(
