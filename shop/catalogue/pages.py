@@ -339,12 +339,12 @@ async def lot_labels(
 
 
 @get("/catalogue/import", guards=[requires_staff], name="product_import")
-async def import_page(actor: Actor) -> Template:
+async def sheet_import_page(actor: Actor) -> Template:
     return Template("catalogue/import.html", context={"outcome": None, "errors": {}, "user": actor})
 
 
 @post("/catalogue/import", guards=[requires_staff], request_max_body_size=IMPORT_MAX_BYTES + 64 * 1024)
-async def import_submit(request: Request[Any, Any, Any], actor: Actor, db_session: DbSession) -> Template:
+async def sheet_import_submit(request: Request[Any, Any, Any], actor: Actor, db_session: DbSession) -> Template:
     form = await read_form(request)
     upload = form.get("file")
     try:
@@ -451,8 +451,8 @@ ROUTES = [
     lot_detail,
     lot_receipts,
     lot_labels,
-    import_page,
-    import_submit,
+    sheet_import_page,
+    sheet_import_submit,
     import_template,
     shop_window,
     product_public,

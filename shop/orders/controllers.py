@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromQuery, HeaderParameter, JSONBody, QueryParameter
 
 from shop.orders.placing import ItemRequest, OrderRequest, Placement
-from shop.orders.schemas import OrderIn, OrderOut, PlacedOrderOut, RefundIn, StatusIn
+from shop.orders.schemas import OrderIn, OrderOut, OrderStatusIn, PlacedOrderOut, RefundIn
 from shop.orders.services import change_status, get_order, list_orders, refund_units
 from shop.paging import Page
 from shop.streams.live import notify_after_response
@@ -86,7 +86,7 @@ class OrderController(Controller):
 
     @post("/{order_id:int}/status", status_code=200)
     async def move(
-        self, order_id: IdPath, data: JSONBody[StatusIn], db_session: DbSession, actor: Actor, events: Events
+        self, order_id: IdPath, data: JSONBody[OrderStatusIn], db_session: DbSession, actor: Actor, events: Events
     ) -> OrderOut:
         """paid / shipped (with tracking number) / completed / cancelled (units go back to their lots) /
         refunded (after completion). Illegal moves are 409 with the reason."""

@@ -31,7 +31,7 @@ class OrderIn(msgspec.Struct, forbid_unknown_fields=True):
     note: Annotated[str, msgspec.Meta(max_length=300)] = ""
 
 
-class StatusIn(msgspec.Struct, forbid_unknown_fields=True):
+class OrderStatusIn(msgspec.Struct, forbid_unknown_fields=True):
     status: Literal["paid", "shipped", "completed", "cancelled", "refunded"]
     tracking_no: Annotated[str, msgspec.Meta(max_length=40)] | None = None
     courier: Annotated[str, msgspec.Meta(max_length=30)] | None = None

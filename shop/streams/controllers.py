@@ -17,10 +17,10 @@ from shop.streams.schemas import (
     GuestOut,
     PinIn,
     ShowBlockOut,
-    StatusIn,
     StreamIn,
     StreamOut,
     StreamPatch,
+    StreamStatusIn,
     as_aware,
     guest_slots,
 )
@@ -134,7 +134,7 @@ class StreamController(Controller):
     async def set_status(
         self,
         stream_id: IdPath,
-        data: JSONBody[StatusIn],
+        data: JSONBody[StreamStatusIn],
         streams: NamedDependency[StreamService],
         actor: Actor,
         request: Request[Any, Any, Any],

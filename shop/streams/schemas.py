@@ -87,7 +87,7 @@ class StreamPatch(msgspec.Struct, forbid_unknown_fields=True):
     notes: Annotated[str, msgspec.Meta(max_length=4000)] | UnsetType = UNSET
 
 
-class StatusIn(msgspec.Struct, forbid_unknown_fields=True):
+class StreamStatusIn(msgspec.Struct, forbid_unknown_fields=True):
     status: Literal["live", "ended", "cancelled"]
 
 

@@ -102,7 +102,7 @@ class ChunkResult:
 
 
 @dataclass(frozen=True, slots=True)
-class Standing:
+class ExportedStanding:
     """What the export says of a whole order: its status and the lines that were sold."""
 
     status: str
@@ -110,7 +110,7 @@ class Standing:
     any_refunded: bool
 
 
-def order_standing(lines: Sequence[ExportLine]) -> Standing:
+def order_standing(lines: Sequence[ExportLine]) -> ExportedStanding:
     """The order's status from its lines (the model keeps one status per order).
 
     A line closed or refunded before shipping was never sold; a line refunded after shipping is left out
@@ -121,9 +121,9 @@ def order_standing(lines: Sequence[ExportLine]) -> Standing:
         # Three orders in four have one line: the same rules, without the lists.
         line = lines[0]
         if not line.refunded:
-            return Standing(line.order_status, list(lines), False)
+            return ExportedStanding(line.order_status, list(lines), False)
         closed = line.order_status in (CANCELLED, PLACED, PAID)
-        return Standing(CANCELLED if closed else REFUNDED, list(lines), True)
+        return ExportedStanding(CANCELLED if closed else REFUNDED, list(lines), True)
     any_refunded = any(line.refunded for line in lines)
     sold = [
         line
@@ -131,16 +131,16 @@ def order_standing(lines: Sequence[ExportLine]) -> Standing:
         if line.order_status != CANCELLED and not (line.refunded and line.order_status in (PLACED, PAID))
     ]
     if not sold:
-        return Standing(CANCELLED, list(lines), any_refunded)
+        return ExportedStanding(CANCELLED, list(lines), any_refunded)
     kept = [line for line in sold if not line.refunded]
     if not kept:
-        return Standing(REFUNDED, sold, any_refunded)
+        return ExportedStanding(REFUNDED, sold, any_refunded)
     status = max((line.order_status for line in kept), key=_RANK.__getitem__)
-    return Standing(status, kept, any_refunded)
+    return ExportedStanding(status, kept, any_refunded)
 
 
 def plan_steps(
-    current: str, standing: Standing, lines: Sequence[ExportLine]
+    current: str, standing: ExportedStanding, lines: Sequence[ExportLine]
 ) -> list[tuple[str, datetime | None]] | None:
     """The moves from ``current`` to what the export says, each with the export's time for it when known.
 
