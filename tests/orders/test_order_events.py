@@ -30,9 +30,9 @@ POLICY = {"platform_bp": {"douyin": 500, "direct": 0}, "operator_bp": 300, "coll
 ORDER_NO = "6930000000000009001"
 
 
-async def _sold_on_douyin(client, auth, world: World) -> dict:
+async def _sold_on_douyin(client, auth, world: World, *, on_stream: bool = False) -> dict:
     """DESIGN.md's worked example as a placed 抖店 order: 3 bags at ¥39.90 from a lot that households a1 (2)
-    and a2 (1) brought in, under a policy of 500 / 300 / 1000 bp."""
+    and a2 (1) brought in, under a policy of 500 / 300 / 1000 bp (sold in a planned stream if asked)."""
     response = await client.put(
         f"/api/v1/villages/{world.villages['a']}/fee-policy", json=POLICY, headers=auth["secretary_a"]
     )
@@ -55,13 +55,29 @@ async def _sold_on_douyin(client, auth, world: World) -> dict:
         },
         headers=auth["secretary_a"],
     )
-    order = await client.post(
-        "/api/v1/orders",
-        json={"items": [{"product_id": product["id"], "quantity": 3}], "source": "douyin", "external_id": ORDER_NO},
-        headers=auth["secretary_a"],
-    )
+    placing: dict = {"items": [{"product_id": product["id"], "quantity": 3}], "source": "douyin"}
+    placing["external_id"] = ORDER_NO
+    if on_stream:
+        placing["stream_id"] = await _stream_selling(client, auth, product["id"])
+    order = await client.post("/api/v1/orders", json=placing, headers=auth["secretary_a"])
     assert order.status_code == 201, order.text
     return order.json()
+
+
+async def _stream_selling(client, auth, product_id: int) -> int:
+    stream = await client.post(
+        "/api/v1/streams",
+        json={
+            "title": "小米专场",
+            "platform": "douyin",
+            "starts_at": "2031-12-01T19:30:00+08:00",
+            "ends_at": "2031-12-01T21:00:00+08:00",
+            "lineup": [{"product_id": product_id}],
+        },
+        headers=auth["secretary_a"],
+    )
+    assert stream.status_code == 201, stream.text
+    return int(stream.json()["id"])
 
 
 async def _credited(db, world: World) -> tuple[int, int]:
@@ -212,6 +228,57 @@ async def test_the_live_board_wakes_only_once_an_order_change_is_committed(clien
     assert woken == []
     await _move(client, auth, order["id"], "cancelled")
     assert woken == [stream["id"]]
+
+
+async def test_an_import_and_the_order_page_reach_the_ledger_and_the_live_board_as_the_api_does(
+    client, app, world: World, auth, db
+) -> None:
+    order = await _sold_on_douyin(client, auth, world, on_stream=True)
+    woken: list[int] = []
+    app.state.live_hub.notify = woken.append
+    body = (await upload(client, auth["secretary_a"], _export())).json()
+    assert body["updated"] == 1
+    assert await _credited(db, world) == (6543, 3272)
+    assert woken == [order["stream_id"]]
+    # The buyer got their money back: refunded on the order's page, the households' share goes back.
+    await login_page_client(client, "secretary_a")
+    page = await client.get(f"/orders/{order['id']}")
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
+    response = await client.post(
+        f"/orders/{order['id']}/status", data={"status": "refunded", "_csrf_token": token}, follow_redirects=False
+    )
+    assert response.status_code == 303
+    assert await _credited(db, world) == (0, 0)
+    assert woken == [order["stream_id"], order["stream_id"]]
+
+
+async def test_shop_scheduler_run_once_completes_and_credits_through_its_own_links(
+    client, world: World, auth, db, settings
+) -> None:
+    """The scheduler's command, as an operator runs it: the order the auto-confirm job completes is credited
+    once (the in-process test above shows it is the job's own links that credit it)."""
+    order = await _sold_on_douyin(client, auth, world)
+    await _move(client, auth, order["id"], "shipped")
+    async with db.write() as session:
+        await session.execute(
+            update(Order).where(Order.id == order["id"]).values(shipped_at=utcnow() - timedelta(days=11))
+        )
+    env = {
+        "SHOP_DATABASE_URL": settings.database_url,
+        "SHOP_VAR_DIR": str(settings.var_dir),
+        "SHOP_SECRET_KEY": settings.secret_key,
+        "PATH": "/usr/bin:/bin",
+    }
+    command = [sys.executable, "-m", "shop", "scheduler", "--run-once"]
+    result = await asyncio.to_thread(
+        subprocess.run, command, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "orders.complete_unconfirmed: 1" in result.stdout
+    assert await db.scalar(select(Order.status).where(Order.id == order["id"])) == "completed"
+    assert await _credited(db, world) == (6543, 3272)
+    credits = select(func.count()).select_from(LedgerTransaction).where(LedgerTransaction.kind == "sale_credit")
+    assert await db.scalar(credits) == 1
 
 
 def test_each_process_builds_its_own_links_and_importing_registers_nothing() -> None:
