@@ -315,84 +315,99 @@ async def subject_of(
     if len(given) > 1:
         raise InvalidInput("subject", N_("A case is about one thing: a weigh-in, a sale or a payout."))
     if contribution_id is not None:
-        found = (
-            await session.execute(
-                select(Contribution, Lot, Product)
-                .join(Lot, Lot.id == Contribution.lot_id)
-                .join(Product, Product.id == Lot.product_id)
-                .where(Contribution.id == contribution_id, Contribution.household_id == household_id)
-            )
-        ).first()
-        if found is None:
-            raise NotFound(field="contribution_id")
-        contribution, lot, product = found
-        recorded = {
-            "kind": "contribution",
-            "product": product.name,
-            "unit": product.unit,
-            "lot": lot.public_code,
-            "received_on": lot.received_on.isoformat(),
-            "quantity": contribution.quantity,
-            "receipt_no": contribution.receipt_no,
-        }
-        return Subject(f"contribution:{contribution.id}", recorded, contribution_id=contribution.id, lot_id=lot.id)
+        return await _weigh_in_subject(session, household_id, contribution_id)
     if ledger_entry_id is not None:
-        found = (
-            await session.execute(
-                select(LedgerEntry, LedgerTransaction, OrderLine, Product)
-                .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
-                .join(OrderLine, OrderLine.id == LedgerTransaction.order_line_id)
-                .join(Product, Product.id == OrderLine.product_id)
-                .where(
-                    LedgerEntry.id == ledger_entry_id,
-                    LedgerEntry.household_id == household_id,
-                    LedgerEntry.account_kind.in_(HOUSEHOLD_ACCOUNTS),
-                )
-            )
-        ).first()
-        if found is None:
-            raise NotFound(field="ledger_entry_id")
-        entry, transaction, line, product = found
-        # A sale that settled a debt has two entries (balance and recovery): the household's share is both.
-        share = (
-            await session.execute(
-                select(
-                    func.coalesce(func.sum(LedgerEntry.amount_fen), 0), func.coalesce(func.sum(LedgerEntry.units), 0)
-                ).where(
-                    LedgerEntry.transaction_id == transaction.id,
-                    LedgerEntry.household_id == household_id,
-                    LedgerEntry.account_kind.in_(HOUSEHOLD_ACCOUNTS),
-                )
-            )
-        ).one()
-        recorded = {
-            "kind": "sale",
-            "product": product.name,
-            "unit": product.unit,
-            "order_id": transaction.order_id,
-            "units": int(share[1]),
-            "amount_fen": int(share[0]),
-            "unit_price_fen": line.unit_price_fen,
-            "posted_at": _iso(transaction.posted_at),
-            "day": to_local(transaction.posted_at).strftime("%Y-%m-%d"),
-        }
-        return Subject(f"entry:{entry.id}", recorded, ledger_entry_id=entry.id, order_line_id=line.id)
+        return await _sale_subject(session, household_id, ledger_entry_id)
     if payout_id is not None:
-        payout = (
-            await session.execute(select(Payout).where(Payout.id == payout_id, Payout.household_id == household_id))
-        ).scalar_one_or_none()
-        if payout is None:
-            raise NotFound(field="payout_id")
-        recorded = {
-            "kind": "payout",
-            "amount_fen": payout.amount_fen,
-            "method": payout.method,
-            "reference": payout.reference,
-            "paid_at": _iso(payout.paid_at),
-            "day": to_local(payout.paid_at).strftime("%Y-%m-%d"),
-        }
-        return Subject(f"payout:{payout.id}", recorded, payout_id=payout.id)
+        return await _payout_subject(session, household_id, payout_id)
     return Subject(None, {})
+
+
+async def _weigh_in_subject(session: AsyncSession, household_id: int, contribution_id: int) -> Subject:
+    """A weigh-in: the household's contribution to a lot, as the books recorded it."""
+    found = (
+        await session.execute(
+            select(Contribution, Lot, Product)
+            .join(Lot, Lot.id == Contribution.lot_id)
+            .join(Product, Product.id == Lot.product_id)
+            .where(Contribution.id == contribution_id, Contribution.household_id == household_id)
+        )
+    ).first()
+    if found is None:
+        raise NotFound(field="contribution_id")
+    contribution, lot, product = found
+    recorded = {
+        "kind": "contribution",
+        "product": product.name,
+        "unit": product.unit,
+        "lot": lot.public_code,
+        "received_on": lot.received_on.isoformat(),
+        "quantity": contribution.quantity,
+        "receipt_no": contribution.receipt_no,
+    }
+    return Subject(f"contribution:{contribution.id}", recorded, contribution_id=contribution.id, lot_id=lot.id)
+
+
+async def _sale_subject(session: AsyncSession, household_id: int, ledger_entry_id: int) -> Subject:
+    """A sale: the household's share of a credited order line, as the books recorded it."""
+    found = (
+        await session.execute(
+            select(LedgerEntry, LedgerTransaction, OrderLine, Product)
+            .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+            .join(OrderLine, OrderLine.id == LedgerTransaction.order_line_id)
+            .join(Product, Product.id == OrderLine.product_id)
+            .where(
+                LedgerEntry.id == ledger_entry_id,
+                LedgerEntry.household_id == household_id,
+                LedgerEntry.account_kind.in_(HOUSEHOLD_ACCOUNTS),
+            )
+        )
+    ).first()
+    if found is None:
+        raise NotFound(field="ledger_entry_id")
+    entry, transaction, line, product = found
+    # A sale that settled a debt has two entries (balance and recovery): the household's share is both.
+    share = (
+        await session.execute(
+            select(
+                func.coalesce(func.sum(LedgerEntry.amount_fen), 0), func.coalesce(func.sum(LedgerEntry.units), 0)
+            ).where(
+                LedgerEntry.transaction_id == transaction.id,
+                LedgerEntry.household_id == household_id,
+                LedgerEntry.account_kind.in_(HOUSEHOLD_ACCOUNTS),
+            )
+        )
+    ).one()
+    recorded = {
+        "kind": "sale",
+        "product": product.name,
+        "unit": product.unit,
+        "order_id": transaction.order_id,
+        "units": int(share[1]),
+        "amount_fen": int(share[0]),
+        "unit_price_fen": line.unit_price_fen,
+        "posted_at": _iso(transaction.posted_at),
+        "day": to_local(transaction.posted_at).strftime("%Y-%m-%d"),
+    }
+    return Subject(f"entry:{entry.id}", recorded, ledger_entry_id=entry.id, order_line_id=line.id)
+
+
+async def _payout_subject(session: AsyncSession, household_id: int, payout_id: int) -> Subject:
+    """A payout to the household, as the books recorded it."""
+    payout = (
+        await session.execute(select(Payout).where(Payout.id == payout_id, Payout.household_id == household_id))
+    ).scalar_one_or_none()
+    if payout is None:
+        raise NotFound(field="payout_id")
+    recorded = {
+        "kind": "payout",
+        "amount_fen": payout.amount_fen,
+        "method": payout.method,
+        "reference": payout.reference,
+        "paid_at": _iso(payout.paid_at),
+        "day": to_local(payout.paid_at).strftime("%Y-%m-%d"),
+    }
+    return Subject(f"payout:{payout.id}", recorded, payout_id=payout.id)
 
 
 def _attach(session: AsyncSession, case: Case, event: CaseEvent, photos: Sequence[StoredPhoto]) -> None:

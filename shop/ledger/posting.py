@@ -425,43 +425,10 @@ async def pay_out(
     batch_id: int | None = None,
     now: datetime | None = None,
 ) -> Payout:
-    """Pay a household from its balance; above the balance is 409 and nothing moves."""
-    actor.require_staff()
-    household = await session.get(Household, household_id)
-    if household is None:
-        raise InvalidInput("household_id", N_("There is no such household."))
-    actor.ensure_village(household.village_id)
-    if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
-        raise InvalidInput("amount_fen", N_("The amount must be a whole number of fen above 0."))
-    try:
-        method = PayoutMethod(method).value
-    except ValueError as exc:
-        raise InvalidInput("method", N_("The method must be cash, wechat, alipay or bank.")) from exc
+    """Pay a household from its balance; above the balance is a ``Conflict`` and nothing moves."""
+    household, method = await _payable(session, actor, household_id, amount_fen, method)
     moment = now or utcnow()
-    await _ensure_balance_rows(session, household.village_id, [household_id])
-    # The conditional update is the guard: concurrent payouts cannot together exceed the balance.
-    taken = await session.execute(
-        update(HouseholdBalance)
-        .where(HouseholdBalance.household_id == household_id, HouseholdBalance.balance_fen >= amount_fen)
-        .values(
-            paid_out_fen=HouseholdBalance.paid_out_fen + amount_fen,
-            balance_fen=HouseholdBalance.balance_fen - amount_fen,
-        )
-    )
-    if not taken.rowcount:
-        balance = (
-            await session.execute(
-                select(HouseholdBalance.balance_fen).where(HouseholdBalance.household_id == household_id)
-            )
-        ).scalar_one()
-        raise Conflict(
-            N_("%(amount)s is more than %(name)s's balance of %(balance)s."),
-            field="amount_fen",
-            amount=format_fen(amount_fen),
-            name=household.head_name,
-            balance=format_fen(balance),
-            details={"balance_fen": balance},
-        )
+    await _take_from_balance(session, household, amount_fen)
     payout = Payout(
         village_id=household.village_id,
         household_id=household_id,
@@ -488,18 +455,66 @@ async def pay_out(
         payout_id=payout.id,
         memo=payout.reference,
     )
+    await _tell_paid(session, payout)
+    return payout
+
+
+async def _payable(
+    session: AsyncSession, actor: Principal, household_id: int, amount_fen: int, method: str
+) -> tuple[Household, str]:
+    """The household of the caller's village to pay, and the method as stored; bad input names its field."""
+    actor.require_staff()
+    household = await session.get(Household, household_id)
+    if household is None:
+        raise InvalidInput("household_id", N_("There is no such household."))
+    actor.ensure_village(household.village_id)
+    if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
+        raise InvalidInput("amount_fen", N_("The amount must be a whole number of fen above 0."))
+    try:
+        return household, PayoutMethod(method).value
+    except ValueError as exc:
+        raise InvalidInput("method", N_("The method must be cash, wechat, alipay or bank.")) from exc
+
+
+async def _take_from_balance(session: AsyncSession, household: Household, amount_fen: int) -> None:
+    """Move the amount from the household's balance to what it was paid, or refuse naming the balance."""
+    await _ensure_balance_rows(session, household.village_id, [household.id])
+    # The conditional update is the guard: concurrent payouts cannot together exceed the balance.
+    taken = await session.execute(
+        update(HouseholdBalance)
+        .where(HouseholdBalance.household_id == household.id, HouseholdBalance.balance_fen >= amount_fen)
+        .values(
+            paid_out_fen=HouseholdBalance.paid_out_fen + amount_fen,
+            balance_fen=HouseholdBalance.balance_fen - amount_fen,
+        )
+    )
+    if taken.rowcount:
+        return
+    balance = (
+        await session.execute(select(HouseholdBalance.balance_fen).where(HouseholdBalance.household_id == household.id))
+    ).scalar_one()
+    raise Conflict(
+        N_("%(amount)s is more than %(name)s's balance of %(balance)s."),
+        field="amount_fen",
+        amount=format_fen(amount_fen),
+        name=household.head_name,
+        balance=format_fen(balance),
+        details={"balance_fen": balance},
+    )
+
+
+async def _tell_paid(session: AsyncSession, payout: Payout) -> None:
     await notify_now(
         session,
         RecipientKind.HOUSEHOLD,
-        household_id,
+        payout.household_id,
         "payout",
         N_("You were paid %(amount)s"),
         body=N_("By %(method)s. Reference: %(reference)s."),
         params={
-            "amount": format_fen(amount_fen),
-            "method": METHOD_LABELS[PayoutMethod(method)],
+            "amount": format_fen(payout.amount_fen),
+            "method": METHOD_LABELS[PayoutMethod(payout.method)],
             "reference": payout.reference or "—",
         },
         link="/household",
     )
-    return payout

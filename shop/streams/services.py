@@ -237,7 +237,7 @@ class StreamService(SQLAlchemyAsyncRepositoryService[Stream]):
 
     async def current(self, stream_id: int) -> Stream | None:
         """The stream as the database has it now (the live board's events re-read it on every change)."""
-        return await self.repository.get_one_or_none(id=stream_id)
+        return await self.session.get(Stream, stream_id)
 
     async def get_for(self, actor: Principal, stream_id: int) -> Stream:
         """Staff of the village see its streams; a trainee sees the streams they host."""
