@@ -34,7 +34,7 @@ async def list_labels(session: AsyncSession, cases: Sequence[Case]) -> ListLabel
     codes = await session.execute(
         select(Household.id, Household.code).where(Household.id.in_([c.household_id for c in cases] or [0]))
     )
-    return ListLabels({v.id: v for v in villages}, dict(codes.all()))
+    return ListLabels({v.id: v for v in villages}, dict(codes.tuples().all()))
 
 
 @dataclass(frozen=True)
