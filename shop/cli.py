@@ -13,6 +13,7 @@ from typing import Any
 import click
 from advanced_alchemy.alembic.commands import AlembicCommands
 from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop.settings import Settings
 
@@ -286,10 +287,11 @@ def backup(file: Path) -> None:
 async def _database_is_empty(settings: Settings) -> bool:
     from shop.villages.models import Village
 
-    async def count(session: Any) -> int:
+    async def count(session: AsyncSession) -> int:
         return int((await session.execute(select(func.count()).select_from(Village))).scalar_one())
 
-    return await _with_session(settings, count) == 0
+    villages: int = await _with_session(settings, count)
+    return villages == 0
 
 
 @main.command()
