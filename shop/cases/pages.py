@@ -92,7 +92,7 @@ def _labels() -> dict[str, dict[str, str]]:
         "level": {k.value: t(v) for k, v in LEVEL_LABELS.items()},
         "outcome": {k.value: t(v) for k, v in OUTCOME_LABELS.items()},
         "satisfaction": {k.value: t(v) for k, v in SATISFACTION_LABELS.items()},
-        "method": {k.value: t(v) for k, v in METHOD_LABELS.items()},
+        "method": {str(k): t(v) for k, v in METHOD_LABELS.items()},
         "event": {k: t(v) for k, v in EVENT_LABELS.items()},
         "correction": {k.value: t(v) for k, v in CORRECTION_LABELS.items()},
     }

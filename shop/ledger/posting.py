@@ -29,6 +29,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop.accounts.principal import Principal
+from shop.db import rows_matched
 from shop.errors import N_, Conflict, InvalidInput
 from shop.ledger.models import (
     METHOD_LABELS,
@@ -135,7 +136,7 @@ async def _post(
     village_id: int,
     kind: TransactionKind,
     dedupe_key: str,
-    entries: list[dict],
+    entries: list[dict[str, Any]],
     now: datetime,
     actor: Principal | None,
     **fields: object,
@@ -222,7 +223,7 @@ async def credit_line(
     households = [s.household_id for s in split.shares]
     await _ensure_balance_rows(session, order.village_id, households)
     owed = await _owed(session, households)
-    entries: list[dict] = [
+    entries: list[dict[str, Any]] = [
         {"account_kind": AccountKind.SALES_CLEARING.value, "amount_fen": -split.gross_fen},
         {"account_kind": AccountKind.PLATFORM.value, "account_ref": channel, "amount_fen": split.platform_fen},
         {"account_kind": AccountKind.OPERATOR.value, "amount_fen": split.operator_fen},
@@ -364,7 +365,9 @@ async def _households_give_back(session: AsyncSession, before: LineSplit, after:
                     HouseholdBalance.household_id.in_(household_ids)
                 )
             )
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     for share in before.shares:
         take = share.amount_fen - kept[share.household_id].amount_fen
@@ -488,7 +491,7 @@ async def _take_from_balance(session: AsyncSession, household: Household, amount
             balance_fen=HouseholdBalance.balance_fen - amount_fen,
         )
     )
-    if taken.rowcount:
+    if rows_matched(taken):
         return
     balance = (
         await session.execute(select(HouseholdBalance.balance_fen).where(HouseholdBalance.household_id == household.id))
