@@ -8,6 +8,7 @@ import logging
 from sqlalchemy import delete
 
 from shop.accounts.models import ApiToken, WebSession
+from shop.accounts.throttle import purge_statement
 from shop.db import unit_of_work
 from shop.ops.backup import nightly_backup
 from shop.scheduling import JobContext, ScheduledJob
@@ -30,7 +31,8 @@ async def purge_expired_sessions(ctx: JobContext) -> int:
     async with unit_of_work(ctx.alchemy) as session:
         sessions = await session.execute(delete(WebSession).where(WebSession.expires_at <= ctx.now))
         tokens = await session.execute(delete(ApiToken).where(ApiToken.expires_at <= utcnow()))
-    return int(sessions.rowcount or 0) + int(tokens.rowcount or 0)
+        counts = await session.execute(purge_statement(utcnow()))  # failed-login windows that are over
+    return int(sessions.rowcount or 0) + int(tokens.rowcount or 0) + int(counts.rowcount or 0)
 
 
 JOBS = [
