@@ -30,6 +30,7 @@ from shop.accounts.throttle import (
     HashGate,
     Keys,
     Limits,
+    already_full,
     device_mark,
     give_back,
     reserve,
@@ -297,16 +298,17 @@ class Logins:
         device: str,
     ) -> int:
         now = now or utcnow()
-        async with read_session(self.alchemy) as session:
-            row = (await session.execute(query)).first()
-        account = _Account(id=row[0], stored_hash=row[1], active=row[2]) if row else _Account(None, None, False)
         keys = Keys.of(kind, name, address)
         known = bool(device) and hmac.compare_digest(device, device_mark(self.secret_key, keys))
         try:
+            async with read_session(self.alchemy) as session:
+                row = (await session.execute(query)).first()
+                await already_full(session, keys, limits, now, known_device=known)
             async with unit_of_work(self.alchemy) as session:
                 await reserve(session, keys, limits, now, known_device=known)
         except AccountLocked:
             raise AuthenticationFailed(message) from None
+        account = _Account(id=row[0], stored_hash=row[1], active=row[2]) if row else _Account(None, None, False)
         # No transaction is open while the hash runs (it takes tens of milliseconds on purpose).
         stored = account.stored_hash if account.active else None
         ok = await self.gate.run(verify, stored, secret)

@@ -23,9 +23,11 @@ Names are counted as typed (normalised), known or not: an unknown name takes the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -130,6 +132,24 @@ async def reserve(session: AsyncSession, keys: Keys, limits: Limits, now: dateti
             raise AccountLocked(key)
 
 
+async def already_full(session: AsyncSession, keys: Keys, limits: Limits, now: datetime, *, known_device: bool) -> None:
+    """A read before the reservation: a count that is full now is refused without a write transaction
+    (a flood of refused guesses costs reads, not turns at SQLite's one writer). The reservation still
+    decides: this only spares the write when the answer is already known."""
+    table = LoginThrottle.__table__
+    wanted = {keys.pair: limits.pair, keys.address: limits.address}
+    if not known_device:
+        wanted[keys.account] = limits.account
+    rows = await session.execute(
+        select(table.c.key, table.c.attempts).where(table.c.key.in_(wanted), table.c.window_start > now - WINDOW)
+    )
+    for key, attempts in rows:
+        if attempts >= wanted[key]:
+            if key == keys.address:
+                raise TooManyAttempts(int(WINDOW.total_seconds()))
+            raise AccountLocked(key)
+
+
 async def give_back(session: AsyncSession, keys: Keys) -> None:
     """A success: the account is no longer under suspicion from this address, and its attempt was no mistake."""
     table = LoginThrottle.__table__
@@ -177,17 +197,26 @@ def purge_statement(now: datetime) -> Any:
     return delete(table).where(table.c.window_start <= now - WINDOW)
 
 
+def _yield_to_requests() -> None:
+    """A hashing thread runs at the lowest CPU priority (Linux: ``nice`` is per thread): a flood of
+    guesses then takes only the CPU the order path leaves idle, however many hashes are waiting."""
+    with contextlib.suppress(AttributeError, OSError):  # not Linux, or not allowed: the slots still bound it
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+
+
 class HashGate:
     """At most ``slots`` password/PIN hashes at a time in this worker, in threads of its own (never the
-    event loop's, never the default pool the rest of the app shares), and at most ``queue`` waiting beside
-    them; beyond that a login is answered 503 at once instead of queueing without end while the order
-    path starves."""
+    event loop's, never the default pool the rest of the app shares) at the lowest CPU priority, and at most
+    ``queue`` waiting beside them; beyond that a login is answered 503 at once instead of queueing without
+    end while the order path starves."""
 
     def __init__(self, slots: int = 0, queue: int = 16) -> None:
         self.slots = slots or os.cpu_count() or 1
         self.queue = queue
         self._in_flight = 0
-        self._executor = ThreadPoolExecutor(max_workers=self.slots, thread_name_prefix="shop-hash")
+        self._executor = ThreadPoolExecutor(
+            max_workers=self.slots, thread_name_prefix="shop-hash", initializer=_yield_to_requests
+        )
 
     @property
     def in_flight(self) -> int:
