@@ -32,7 +32,7 @@ class PrincipalCache(Protocol):
     def drop_principal(self, kind: str, principal_id: int) -> None: ...
 
 
-token_caches: weakref.WeakSet[Any] = weakref.WeakSet()
+token_caches: weakref.WeakSet[PrincipalCache] = weakref.WeakSet()
 
 
 def _revoke_tokens(kind: str, principal_id: int) -> Any:
