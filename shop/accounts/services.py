@@ -14,7 +14,7 @@ from typing import Any
 from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import noload
@@ -35,7 +35,7 @@ from shop.accounts.throttle import (
     give_back,
     reserve,
 )
-from shop.db import read_session, unit_of_work
+from shop.db import read_session, rows_matched, unit_of_work
 from shop.errors import N_, AuthenticationFailed, Conflict, InvalidInput, NotFound, PermissionDenied
 from shop.paging import Paging
 from shop.timeutil import as_utc, utcnow
@@ -50,7 +50,7 @@ def principal_for_user(user: User) -> Principal:
     return Principal(
         kind="user",
         id=user.id,
-        role=user.role,  # type: ignore[arg-type]
+        role=user.role,  # type: ignore[arg-type]  # a str column the role_known CHECK keeps to these roles
         village_id=user.village_id,
         name=user.name,
         township=user.township,
@@ -84,7 +84,7 @@ async def has_admin(session: AsyncSession) -> bool:
     return (await session.execute(query)).first() is not None
 
 
-class UserService(SQLAlchemyAsyncRepositoryService[User]):
+class UserService(SQLAlchemyAsyncRepositoryService[User, SQLAlchemyAsyncRepository[User]]):
     class Repo(SQLAlchemyAsyncRepository[User]):
         model_type = User
 
@@ -179,7 +179,7 @@ class UserService(SQLAlchemyAsyncRepositoryService[User]):
     ) -> tuple[Sequence[User], int]:
         if actor.kind != "user":
             raise PermissionDenied()
-        filters: list = []
+        filters: list[ColumnElement[bool]] = []
         if actor.is_secretary:
             filters.append(User.village_id == actor.village_id)
         elif not actor.is_admin:
@@ -346,7 +346,7 @@ class AuthService:
             .where(ApiToken.token_hash == token_digest(token), ApiToken.revoked_at.is_(None))
             .values(revoked_at=utcnow())
         )
-        return bool(result.rowcount)
+        return bool(rows_matched(result))
 
     async def principal_for_token(self, token: str) -> tuple[Principal, datetime] | None:
         row = (

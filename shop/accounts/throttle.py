@@ -32,9 +32,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import case, delete, or_, select, update
+from sqlalchemy import Table, case, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,6 +42,7 @@ from shop.accounts.models import LoginThrottle
 from shop.errors import N_, DomainError
 
 WINDOW = timedelta(minutes=15)
+_TABLE = cast(Table, LoginThrottle.__table__)
 T = TypeVar("T")
 
 
@@ -92,11 +93,11 @@ class Keys:
 
 
 def _insert(session: AsyncSession) -> Any:
-    return (postgresql if session.bind.dialect.name == "postgresql" else sqlite).insert  # type: ignore[union-attr]
+    return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert
 
 
 async def _reserve_one(session: AsyncSession, key: str, limit: int, now: datetime) -> bool:
-    table = LoginThrottle.__table__
+    table = _TABLE
     expired = table.c.window_start <= now - WINDOW
     reaches_limit = table.c.attempts + 1 >= limit
     statement = (
@@ -136,7 +137,7 @@ async def already_full(session: AsyncSession, keys: Keys, limits: Limits, now: d
     """A read before the reservation: a count that is full now is refused without a write transaction
     (a flood of refused guesses costs reads, not turns at SQLite's one writer). The reservation still
     decides: this only spares the write when the answer is already known."""
-    table = LoginThrottle.__table__
+    table = _TABLE
     wanted = {keys.pair: limits.pair, keys.address: limits.address}
     if not known_device:
         wanted[keys.account] = limits.account
@@ -152,7 +153,7 @@ async def already_full(session: AsyncSession, keys: Keys, limits: Limits, now: d
 
 async def give_back(session: AsyncSession, keys: Keys) -> None:
     """A success: the account is no longer under suspicion from this address, and its attempt was no mistake."""
-    table = LoginThrottle.__table__
+    table = _TABLE
     await session.execute(update(table).where(table.c.key == keys.pair).values(attempts=0))
     await session.execute(
         update(table)
@@ -175,14 +176,14 @@ def _like_escape(text: str) -> str:
 
 def forget_account_statement(kind: str, name: str) -> Any:
     """Drops an account's counts (its own and every address's for it): a new PIN or password starts afresh."""
-    table = LoginThrottle.__table__
+    table = _TABLE
     account = f"{kind}:{name}"
     return delete(table).where(or_(table.c.key == account, table.c.key.like(_like_escape(account) + "@%", escape="\\")))
 
 
 async def is_locked(session: AsyncSession, kind: str, name: str, limits: Limits, now: datetime) -> bool:
     """Whether the account's ceiling (all addresses) is full now: what the secretary's page shows."""
-    table = LoginThrottle.__table__
+    table = _TABLE
     row = (
         await session.execute(
             select(table.c.attempts).where(table.c.key == f"{kind}:{name}", table.c.window_start > now - WINDOW)
@@ -193,7 +194,7 @@ async def is_locked(session: AsyncSession, kind: str, name: str, limits: Limits,
 
 def purge_statement(now: datetime) -> Any:
     """Rows whose window is over count nothing: the nightly job deletes them."""
-    table = LoginThrottle.__table__
+    table = _TABLE
     return delete(table).where(table.c.window_start <= now - WINDOW)
 
 
