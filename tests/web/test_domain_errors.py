@@ -8,6 +8,7 @@ from litestar.datastructures import FormMultiDict
 from sqlalchemy.exc import OperationalError
 
 import shop.app  # noqa: F401 - every domain's errors are defined once the app's modules are imported
+from shop.accounts.throttle import HashingBusy, TooManyAttempts
 from shop.errors import (
     AuthenticationFailed,
     Conflict,
@@ -49,7 +50,9 @@ def _every_kind(kind: type[DomainError]) -> list[type[DomainError]]:
         (Unprocessable("Unreadable."), 422),
         (MissingColumns(["order_no"], ["主订单编号"]), 422),
         (ExcelMangledIds("6.93E+18", 3, "主订单编号"), 422),
+        (TooManyAttempts(90), 429),
         (Unavailable(), 503),
+        (HashingBusy(), 503),
         (DomainError(), 400),
     ],
 )
