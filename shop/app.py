@@ -46,7 +46,7 @@ from shop.web import desk
 from shop.web.auth import EXCLUDE_OPT, PUBLIC, BearerTokenMiddleware, TokenCache, build_session_auth
 from shop.web.deps import SHARED_DEPENDENCIES
 from shop.web.errors import EXCEPTION_HANDLERS
-from shop.web.middleware import LocaleMiddleware, add_standard_headers
+from shop.web.middleware import LocaleMiddleware, standard_headers
 from shop.web.templating import STATIC_DIR, build_template_config
 from shop.wiring import link_domains
 
@@ -138,7 +138,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         template_config=template_config,
         dependencies=SHARED_DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
-        before_send=[add_standard_headers],
+        before_send=[standard_headers(https=settings.cookie_secure)],
         after_response=wake_watchers,
         openapi_config=OpenAPIConfig(
             title="村播助农 Village livestream toolkit API",
