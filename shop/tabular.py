@@ -29,7 +29,7 @@ MAX_ROWS = 200_000
 # Files are read this many lines at a time, and the cap is checked after each: a file of tens of millions
 # of short lines is refused after its first 200,000 rows, never split into memory as a whole.
 _BLOCK_LINES = 10_000
-_BLOCK_CHARS = 1 << 20
+_BLOCK_CHARS = 1 << 16  # at most 32,768 lines of one character: the most a block can overshoot the cap
 # XML compresses about tenfold; a workbook that claims to unpack to far more than that is a zip bomb.
 XLSX_MAX_EXPANSION = 20
 DATETIME_TEXT = "%Y-%m-%d %H:%M:%S"
@@ -140,7 +140,7 @@ def read_table(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BYTES
             size=_megabytes(len(data)),
             limit=_megabytes(max_bytes),
         )
-    if not data.strip():
+    if not data or data.isspace():  # (not data.strip(): that would copy the whole file)
         raise Unprocessable(N_("The file %(name)s is empty."), name=filename)
     if data.startswith(_ZIP_MAGIC):
         return _xlsx_table(data, filename, max_bytes, max_rows)
