@@ -101,6 +101,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=API_CONTROLLERS,
         middleware=[DefineMiddleware(BearerTokenMiddleware, exclude_from_auth_key=EXCLUDE_OPT)],
         security=[{"BearerToken": []}],
+        request_max_body_size=settings.api_max_body_bytes,  # JSON; the import routes take their files
     )
     static = create_static_files_router(
         "/static",

@@ -50,7 +50,10 @@ class Settings:
     argon2_parallelism: int = 1
     session_max_age: int = 60 * 60 * 24 * 14
     api_token_ttl: int = 60 * 60 * 24 * 30
-    max_body_bytes: int = 10 * 1024 * 1024
+    # Request bodies: page forms and the JSON API take small ones; each upload route names its own larger cap
+    # (``request_max_body_size`` on the handler). A body over the cap is a 413 naming it.
+    max_body_bytes: int = 1024 * 1024
+    api_max_body_bytes: int = 256 * 1024
     login_rate_limit_per_minute: int = 30
     backup_keep: int = 14
     # FULL: a commit the service acknowledged survives a power cut. Tests may relax it for speed.
