@@ -12,8 +12,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
-## make run: install, migrate, seed the demo village on an empty database, serve with the scheduler beside it
+## make run: install, migrate, seed the demo village on an empty local database, serve with the scheduler beside it
+## (`shop run` itself never seeds: a real deployment has no well-known password)
 run: $(STAMP)
+	$(BIN)/shop demo --if-empty
 	$(BIN)/shop run
 
 migrate: $(STAMP)
@@ -22,13 +24,14 @@ migrate: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/shop demo
 
-## make test: lint, then the whole suite (SQLite; PostgreSQL too when SHOP_TEST_DATABASE_URL is set)
+## make test: lint (ruff, mypy --strict on shop/ and scheduler/), then the whole suite (SQLite; PostgreSQL too when SHOP_TEST_DATABASE_URL is set)
 test: $(STAMP) lint
 	$(BIN)/pytest -n $${SHOP_TEST_WORKERS:-2} --dist worksteal -p no:cacheprovider
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -10,6 +10,7 @@ import atexit
 import json
 import logging
 import queue
+import re
 import sys
 import time
 from logging.handlers import QueueHandler, QueueListener
@@ -18,8 +19,24 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from shop.privacy import scrub_digits
+from shop.web.client import client_address
 
 access_log = logging.getLogger("shop.access")
+
+# Paths that carry a secret: a user's calendar feed address, a class's check-in code. Whoever reads the
+# logs must not be able to subscribe to the feed or check in; the secret's place is kept, its value not.
+_SECRET_PATHS = (
+    ("/calendar/", re.compile(r"^/calendar/[^/]+"), "/calendar/***"),
+    ("/training/classes/", re.compile(r"^(/training/classes/[^/]+/check-in/)[^/]+"), r"\1***"),
+)
+
+
+def safe_path(path: str) -> str:
+    """The request path as logs may show it: secrets in it masked."""
+    for prefix, pattern, replacement in _SECRET_PATHS:
+        if path.startswith(prefix):
+            return pattern.sub(replacement, path, count=1)
+    return path
 
 
 class JsonFormatter(logging.Formatter):
@@ -50,6 +67,8 @@ class JsonFormatter(logging.Formatter):
 class _DeferredQueueHandler(QueueHandler):
     """Hands the record over as it is: the listener's thread formats and writes it, not the request's."""
 
+    _shop = True  # configure_logging's mark: this process's logging is set up already
+
     def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
         return record
 
@@ -68,7 +87,7 @@ def configure_logging(level: str = "INFO") -> None:
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
-    logging._srcfile = None  # type: ignore[attr-defined]  # no stack walk per record for a file name
+    logging._srcfile = None  # no stack walk per record for a file name
     writer = logging.StreamHandler(sys.stderr)
     writer.setFormatter(JsonFormatter())
     records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
@@ -76,7 +95,6 @@ def configure_logging(level: str = "INFO") -> None:
     listener.start()
     atexit.register(listener.stop)  # what is queued is written before the process ends
     handler = _DeferredQueueHandler(records)
-    handler._shop = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
     # SQL echo and driver chatter would carry parameters; keep them quiet.
@@ -104,7 +122,8 @@ class AccessLogMiddleware(ASGIMiddleware):
                     extra={
                         "fields": {
                             "method": scope.get("method"),
-                            "path": scope.get("path"),
+                            "path": safe_path(scope.get("path", "")),
+                            "client": client_address(scope),
                             "status": status,
                             "ms": round((time.perf_counter() - started) * 1000, 1),
                         }

@@ -6,6 +6,9 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from shop.web.client import parse_networks
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # The pages' templates: ``shop/templates`` is a link to the repository's top-level ``templates/`` in a
@@ -54,7 +57,12 @@ class Settings:
     # (``request_max_body_size`` on the handler). A body over the cap is a 413 naming it.
     max_body_bytes: int = 1024 * 1024
     api_max_body_bytes: int = 256 * 1024
-    login_rate_limit_per_minute: int = 30
+    # Reverse proxies whose X-Forwarded-For is believed (SHOP_TRUSTED_PROXIES, as networks); none by default.
+    trusted_proxies: tuple[str, ...] = ()
+    # Password and PIN hashes at a time in one worker (0: one per core), and how many may wait beside them
+    # before a login is answered 503 at once.
+    login_hash_slots: int = 0
+    login_hash_queue: int = 16
     backup_keep: int = 14
     # FULL: a commit the service acknowledged survives a power cut. Tests may relax it for speed.
     sqlite_synchronous: str = "FULL"
@@ -94,7 +102,7 @@ class Settings:
         var_dir = Path(env.get("SHOP_VAR_DIR") or "var").resolve()
         database_url = env.get("SHOP_DATABASE_URL") or f"sqlite+aiosqlite:///{var_dir / 'shop.db'}"
         secret_key = env.get("SHOP_SECRET_KEY") or _read_or_create_secret(var_dir / "secret_key")
-        values: dict[str, object] = {
+        values: dict[str, Any] = {  # each field's value, parsed from its variable above
             "database_url": normalise_database_url(database_url),
             "secret_key": secret_key,
             "var_dir": var_dir,
@@ -108,9 +116,10 @@ class Settings:
             "reminder_sender": env.get("SHOP_REMINDER_SENDER", ""),
             "scheduler_lease_seconds": int(env.get("SHOP_SCHEDULER_LEASE_SECONDS", "30")),
             "reminder_claim_seconds": int(env.get("SHOP_REMINDER_CLAIM_SECONDS", "300")),
+            "trusted_proxies": tuple(str(n) for n in parse_networks(env.get("SHOP_TRUSTED_PROXIES", ""))),
         }
         values.update(overrides)
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**values)
 
 
 def normalise_database_url(url: str) -> str:
