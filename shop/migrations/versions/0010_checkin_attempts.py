@@ -1,7 +1,7 @@
 """check-in attempts: wrong codes per trainee and class
 
-Revision ID: 0009_checkin_attempts
-Revises: 0008_cases
+Revision ID: 0010_checkin_attempts
+Revises: 0009_logins
 Create Date: 2026-12-04 00:23:17.688972
 """
 
@@ -14,8 +14,8 @@ from sqlalchemy.dialects import postgresql  # noqa: F401 - autogenerate writes J
 sa.DateTimeUTC = DateTimeUTC
 sa.GUID = GUID
 
-revision = '0009_checkin_attempts'
-down_revision = '0008_cases'
+revision = '0010_checkin_attempts'
+down_revision = '0009_logins'
 branch_labels = None
 depends_on = None
 
