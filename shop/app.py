@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
 from litestar import Litestar, Router
 from litestar.config.app import AppConfig
@@ -125,7 +127,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     order_writer = OrderWriter(alchemy, settings)
     order_imports = OrderImports(alchemy, settings, domains.events)
     hasher = SecretHasher(settings)
-    login_gate = HashGate(settings.login_hash_slots, settings.login_hash_queue)
+    # One hash at a time per core this worker can call its own: the workers of a machine share its cores.
+    hash_slots = settings.login_hash_slots or max(1, (os.cpu_count() or 1) // max(1, settings.workers))
+    login_gate = HashGate(hash_slots, settings.login_hash_queue)
 
     return Litestar(
         route_handlers=[api, static, healthz, *PAGE_ROUTES],
