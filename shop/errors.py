@@ -111,6 +111,10 @@ class AuthenticationFailed(DomainError):
     default_message = N_("Wrong name or password, or the account is locked for a while after repeated mistakes.")
 
 
+class TooManyTries(DomainError):
+    """Refused for a while after too many failed tries (logins, check-in codes)."""
+
+
 class OutOfStock(Conflict):
     """Fewer units are left (in the lots, or under a stream's cap) than an order asks for; nothing was taken."""
 

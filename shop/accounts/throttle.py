@@ -39,7 +39,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop.accounts.models import LoginThrottle
-from shop.errors import N_, DomainError, Unavailable
+from shop.errors import N_, TooManyTries, Unavailable
 
 WINDOW = timedelta(minutes=15)
 _TABLE = cast(Table, LoginThrottle.__table__)
@@ -57,7 +57,7 @@ USER_LIMITS = Limits(pair=10, account=50, address=100)
 HOUSEHOLD_LIMITS = Limits(pair=5, account=20, address=100)
 
 
-class TooManyAttempts(DomainError):
+class TooManyAttempts(TooManyTries):
     """Too many failed logins from this address: it says so (nothing about any account) and when to retry."""
 
     default_message = N_("Too many failed logins from your network. Please try again in %(minutes)d minutes.")

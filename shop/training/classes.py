@@ -18,7 +18,7 @@ from shop import i18n
 from shop.accounts.models import Role
 from shop.accounts.principal import Principal
 from shop.calendar_feed import CalendarEvent
-from shop.errors import N_, Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
+from shop.errors import N_, Conflict, InvalidInput, NotFound, PermissionDenied, TooManyTries
 from shop.notifications.services import withdraw_reminders
 from shop.timeutil import as_utc, utcnow
 from shop.training import checkin
@@ -45,8 +45,8 @@ LATE_AFTER = timedelta(minutes=10)
 MAX_CHECKIN_FAILURES = 5
 
 
-class CheckInLocked(DomainError):
-    status_code = 429
+class CheckInLocked(TooManyTries):
+    """Too many wrong check-in codes for this class: the secretary marks the trainee instead."""
 
     def __init__(self, limit: int) -> None:
         super().__init__(

@@ -20,7 +20,6 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from shop import i18n
-from shop.accounts.throttle import TooManyAttempts
 from shop.errors import (
     N_,
     AuthenticationFailed,
@@ -30,6 +29,7 @@ from shop.errors import (
     NotFound,
     PermissionDenied,
     TooLarge,
+    TooManyTries,
     Unavailable,
     Unprocessable,
 )
@@ -73,7 +73,7 @@ STATUS_OF: dict[type[DomainError], int] = {
     Conflict: 409,
     TooLarge: 413,
     Unprocessable: 422,
-    TooManyAttempts: 429,
+    TooManyTries: 429,
     Unavailable: 503,
 }
 

@@ -23,6 +23,7 @@ from shop.errors import (
 )
 from shop.orders.imports.exports import ExcelMangledIds
 from shop.tabular import MissingColumns
+from shop.training.classes import CheckInLocked
 from shop.web.errors import status_of
 from shop.web.forms import form_error
 from tests.conftest import World
@@ -51,6 +52,7 @@ def _every_kind(kind: type[DomainError]) -> list[type[DomainError]]:
         (MissingColumns(["order_no"], ["主订单编号"]), 422),
         (ExcelMangledIds("6.93E+18", 3, "主订单编号"), 422),
         (TooManyAttempts(90), 429),
+        (CheckInLocked(5), 429),
         (Unavailable(), 503),
         (HashingBusy(), 503),
         (DomainError(), 400),
