@@ -39,7 +39,7 @@ from shop.villages.services import VillageService
 from shop.web.auth import PUBLIC, requires_household, requires_staff
 from shop.web.charts import Bar, bar_chart
 from shop.web.deps import Actor, DbSession
-from shop.web.forms import form_error, notify, read_form
+from shop.web.forms import form_error, form_int, notify, read_form
 from shop.web.params import IdPath
 
 LEDGER_PAGE_SIZE = 50
@@ -247,7 +247,7 @@ def _fen(form: Any, field: str) -> int:
 async def payout_one(request: Request[Any, Any, Any], actor: Actor, db_session: DbSession) -> Template | Redirect:
     form = await read_form(request)
     try:
-        household_id = int(str(form.get("household_id") or "0"))
+        household_id = form_int(form.get("household_id"), "household_id", default=0) or 0
         payout = await pay_out(
             db_session,
             actor,

@@ -34,8 +34,9 @@ from shop.streams.models import (
     StreamGuest,
     StreamStatus,
 )
+from shop.text import clean_text
 from shop.timeutil import SHANGHAI, to_local, utcnow
-from shop.villages.services import clean_phone, clean_text
+from shop.villages.services import clean_phone
 
 MAX_STREAM_HOURS = 12
 MAX_LINEUP = 30
@@ -476,10 +477,6 @@ class StreamService(SQLAlchemyAsyncRepositoryService[Stream, SQLAlchemyAsyncRepo
                 for i in stream.lineup
             ],
         )
-
-    async def lineup_of(self, actor: Principal, stream_id: int) -> list[LineupEntry]:
-        """An earlier stream's lineup, to copy into a new plan."""
-        return self.plan_of(await self.get_for(actor, stream_id)).lineup
 
     # --- running ---------------------------------------------------------------------------------
 
