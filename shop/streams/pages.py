@@ -17,13 +17,14 @@ from litestar.response import Redirect, ServerSentEvent, ServerSentEventMessage,
 from shop import i18n
 from shop.accounts.models import User
 from shop.calendar_feed import build_calendar
+from shop.channels import PLATFORM_LABELS
 from shop.db import read_session
 from shop.errors import N_, DomainError, InvalidInput, NotFound
 from shop.media import store_photo
 from shop.money import MoneyFormatError, fen_to_yuan_text, parse_yuan
 from shop.paging import Paging
 from shop.streams.live import live_state, notify_after_response
-from shop.streams.models import PLATFORM_LABELS, STATUS_LABELS, Platform, Stream, StreamStatus
+from shop.streams.models import STATUS_LABELS, Platform, Stream, StreamStatus
 from shop.streams.services import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -53,7 +54,7 @@ def platform_options() -> list[tuple[str, str]]:
 
 def _labels() -> dict[str, Any]:
     return {
-        "platform_labels": {p.value: i18n.translate(label) for p, label in PLATFORM_LABELS.items()},
+        "platform_labels": {p.value: i18n.translate(PLATFORM_LABELS[p]) for p in Platform},
         "status_labels": {str(s): i18n.translate(label) for s, label in STATUS_LABELS.items()},
     }
 

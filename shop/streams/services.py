@@ -19,13 +19,13 @@ from shop.accounts.models import User
 from shop.accounts.principal import Principal
 from shop.calendar_feed import CalendarEvent, CalendarSource
 from shop.catalogue.models import Contribution, Lot, Product
+from shop.channels import platform_label
 from shop.db import rows_matched
 from shop.errors import N_, Conflict, InvalidInput, Label, NotFound
 from shop.notifications.models import RecipientKind
 from shop.notifications.services import PlannedReminder, sync_reminders, withdraw_reminders
 from shop.paging import Paging
 from shop.streams.models import (
-    PLATFORM_LABELS,
     STATUS_LABELS,
     Guest,
     LineupItem,
@@ -675,7 +675,7 @@ async def calendar_events(
             title=s.title,
             starts_at=s.starts_at,
             ends_at=s.ends_at,
-            description=i18n.translate(PLATFORM_LABELS[Platform(s.platform)]),
+            description=i18n.translate(platform_label(s.platform)),
             url=f"{base_url}/streams/{s.id}",
             cancelled=s.status == StreamStatus.CANCELLED.value,
             updated_at=s.updated_at,
