@@ -48,20 +48,25 @@ def test_takes_never_oversell_and_add_up(remaining: list[int], orders: list[int]
     assert all(left >= 0 for _, left in book.lots[7])
 
 
+LOTS = (  # id, product, received on, remaining
+    (1, 7, "2026-11-02", 4),
+    (2, 7, "2026-11-01", 3),
+    (3, 7, "2026-11-03", 0),
+    (4, 8, "2026-11-01", 9),
+)
+
+
 @pytest.fixture
 def conn():
     engine = create_engine("sqlite://")
     with engine.begin() as connection:
-        connection.execute(
-            text(
-                "CREATE TABLE lot (id INTEGER PRIMARY KEY, product_id INT, received_on DATE, remaining INT, updated_at TEXT)"
+        columns = "id INTEGER PRIMARY KEY, product_id INT, received_on DATE, remaining INT, updated_at TEXT"
+        connection.execute(text(f"CREATE TABLE lot ({columns})"))
+        for lot in LOTS:
+            connection.execute(
+                text("INSERT INTO lot VALUES (:id, :product, :received, :left, NULL)"),
+                dict(zip(("id", "product", "received", "left"), lot, strict=True)),
             )
-        )
-        connection.execute(
-            text(
-                "INSERT INTO lot VALUES (1, 7, '2026-11-02', 4, NULL), (2, 7, '2026-11-01', 3, NULL), (3, 7, '2026-11-03', 0, NULL), (4, 8, '2026-11-01', 9, NULL)"
-            )
-        )
         yield connection
     engine.dispose()
 
