@@ -134,8 +134,9 @@ async def test_every_page_of_the_demo_shows_words_not_codes(app) -> None:
         await seed_demo(session, app.state.hasher, app.state.domains.events)
     msgids = _msgids()
     problems: list[str] = []
-    for person, (kind, login, secret, home) in PEOPLE.items():
-        async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
+        for person, (kind, login, secret, home) in PEOPLE.items():
+            client.cookies.clear()  # the next person signs in afresh (one client: the app starts and stops once)
             await (_staff(client, login, secret) if kind == "staff" else _household(client, login, secret))
             for lang in ("zh", "en"):
                 assert (await client.get(f"{home}?lang={lang}")).status_code == 200
