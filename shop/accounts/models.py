@@ -8,7 +8,7 @@ from datetime import datetime
 from advanced_alchemy.base import BigIntAuditBase
 from advanced_alchemy.extensions.litestar.session import SessionModelMixin
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 
@@ -37,6 +37,8 @@ class User(BigIntAuditBase):
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     active: Mapped[bool] = mapped_column(default=True)
+    # The user switched text messages off on their account page.
+    sms_opt_out: Mapped[bool] = mapped_column(default=False, server_default=false())
     # The secret in the user's calendar feed address (/calendar/{secret}.ics).
     calendar_secret: Mapped[str] = mapped_column(String(64), unique=True)
 

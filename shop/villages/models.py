@@ -6,7 +6,7 @@ from datetime import datetime
 
 from advanced_alchemy.base import BigIntAuditBase
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 
@@ -36,6 +36,8 @@ class Household(BigIntAuditBase):
     failed_pins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     active: Mapped[bool] = mapped_column(default=True)
+    # The villager (or the secretary on their request) switched text messages off.
+    sms_opt_out: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     members: Mapped[list[HouseholdMember]] = relationship(
         back_populates="household",
