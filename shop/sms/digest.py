@@ -64,7 +64,7 @@ async def queue_daily_digests(alchemy: SQLAlchemyAsyncConfig, now: datetime) -> 
         for household_id in sorted(amount):
             balance = await session.get(HouseholdBalance, household_id)
             names = products[household_id]
-            listed = "、".join(names[:MAX_PRODUCTS]) + ("等" if len(names) > MAX_PRODUCTS else "")
+            listed = "、".join(names[:MAX_PRODUCTS])[:30] + ("等" if len(names) > MAX_PRODUCTS else "")
             if await queue_sms(
                 session,
                 SmsKind.DAILY_SALES,
