@@ -25,7 +25,7 @@ from shop.web.forms import form_error, notify, read_form
 from shop.web.params import IdPath
 
 
-async def requires_secretary(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def requires_secretary(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     user = connection.scope.get("user")
     if not isinstance(user, Principal) or not user.is_secretary:
         raise PermissionDeniedException("village secretaries only")

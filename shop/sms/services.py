@@ -15,10 +15,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import CursorResult, and_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -138,7 +138,7 @@ async def queue_sms(
         "updated_at": now,
     }
     statement = _insert(session)(SmsMessage).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    result = await session.execute(statement)
+    result = cast(CursorResult[Any], await session.execute(statement))
     return bool(result.rowcount)
 
 
@@ -302,7 +302,7 @@ def _ours(message_id: int, holder: str) -> Any:
 async def _finish(alchemy: SQLAlchemyAsyncConfig, message_id: int, holder: str, **values: Any) -> bool:
     async with unit_of_work(alchemy) as session:
         result = await session.execute(update(SmsMessage).where(_ours(message_id, holder)).values(**values))
-        return bool(result.rowcount)
+        return bool(cast(CursorResult[Any], result).rowcount)
 
 
 async def send_one(
