@@ -84,14 +84,10 @@ async def _to_users(
 
 
 async def case_raised(session: AsyncSession, case: Case) -> None:
-    params = {
-        "id": case.id,
-        "household": await _household_code(session, case.household_id),
-        "topic": TOPIC_LABELS[Topic(case.topic)],
-        "by": _by(case.respond_by),
-    }
+    code, by = await _household_code(session, case.household_id), _by(case.respond_by)
+    params = {"id": case.id, "household": code, "topic": TOPIC_LABELS[Topic(case.topic)], "by": by}
     village_handlers = await handlers(session, case.village_id, Level.VILLAGE)
-    await sms_notices.case_new(session, case, village_handlers, params["household"], params["by"])
+    await sms_notices.case_new(session, case, village_handlers, code, by)
     await _to_users(
         session,
         village_handlers,
@@ -141,7 +137,7 @@ async def moved_up(session: AsyncSession, case: Case, *, because_rating: bool) -
     )
     new_level = await handlers(session, case.village_id, level)
     code = await _household_code(session, case.household_id)
-    await sms_notices.case_new(session, case, new_level, code, params["by"])
+    await sms_notices.case_new(session, case, new_level, code, _by(case.respond_by))
     await _to_users(session, new_level, UPDATE, title, N_("Please answer by %(by)s."), params, handler_link(case))
     village = [u for u in await handlers(session, case.village_id, Level.VILLAGE) if u not in new_level]
     await _to_users(session, village, UPDATE, title, "", params, handler_link(case))
