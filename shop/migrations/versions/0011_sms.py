@@ -1,7 +1,7 @@
 """sms: the SMS outbox (one row per message, claimed before sending) and the opt-out switches
 
-Revision ID: 0010_sms
-Revises: 0009_logins
+Revision ID: 0011_sms
+Revises: 0010_checkin_attempts
 Create Date: 2026-12-03 23:36:12.295315
 """
 
@@ -14,8 +14,8 @@ from sqlalchemy.dialects import postgresql
 sa.DateTimeUTC = DateTimeUTC
 sa.GUID = GUID
 
-revision = '0010_sms'
-down_revision = '0009_logins'
+revision = '0011_sms'
+down_revision = '0010_checkin_attempts'
 branch_labels = None
 depends_on = None
 
