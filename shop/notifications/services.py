@@ -30,6 +30,7 @@ from shop.errors import NotFound
 from shop.notifications.models import Notification, RecipientKind, Reminder, ReminderStatus
 from shop.notifications.senders import OutboundMessage, Sender
 from shop.paging import Paging
+from shop.sms import notices as sms_notices
 from shop.timeutil import utcnow
 
 log = logging.getLogger("shop.notifications")
@@ -186,6 +187,9 @@ async def _deliver_one(session: AsyncSession, reminder_id: int, holder: str, sen
                 )
             )
             await session.flush()
+    # The same transaction queues its text message (guests' stream reminders, trainees' class
+    # reminders, handlers' case deadlines): sent later by the SMS job, once.
+    await sms_notices.reminder_delivered(session, reminder)
     await sender.send(
         OutboundMessage(
             idempotency_key=reminder.dedupe_key,
@@ -264,11 +268,6 @@ async def inbox(session: AsyncSession, actor: Principal, paging: Paging) -> tupl
         .offset(paging.offset)
     )
     return list(rows.scalars()), int(total)
-
-
-async def unread_count(session: AsyncSession, actor: Principal) -> int:
-    stmt = select(func.count()).select_from(Notification).where(_owner_filter(actor), Notification.read_at.is_(None))
-    return int((await session.execute(stmt)).scalar_one())
 
 
 async def mark_read(session: AsyncSession, actor: Principal, notification_id: int | None = None) -> int:
