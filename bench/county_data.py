@@ -280,8 +280,19 @@ LINE = (
     "created_at",
     "updated_at",
 )
-ALLOCATION = ("id", "line_id", "lot_id", "quantity", "created_at", "updated_at")
-STATUS_CHANGE = ("id", "order_id", "from_status", "to_status", "actor_kind", "at", "note", "created_at", "updated_at")
+ALLOCATION = ("id", "line_id", "lot_id", "quantity", "village_id", "created_at", "updated_at")
+STATUS_CHANGE = (
+    "id",
+    "order_id",
+    "village_id",
+    "from_status",
+    "to_status",
+    "actor_kind",
+    "at",
+    "note",
+    "created_at",
+    "updated_at",
+)
 TRANSACTION = (
     "id",
     "village_id",
@@ -621,7 +632,18 @@ async def build_county(
                 )
             )
             changes.append(
-                (ids.take("order_status_change"), order_id, None, status, "system", ts(placed), "", stamp, stamp)
+                (
+                    ids.take("order_status_change"),
+                    order_id,
+                    village_id,
+                    None,
+                    status,
+                    "system",
+                    ts(placed),
+                    "",
+                    stamp,
+                    stamp,
+                )
             )
             for line_id, product, quantity, price, lot in order_lines:
                 lines.append(
@@ -642,7 +664,7 @@ async def build_county(
                 )
                 if cancelled:
                     continue
-                allocations.append((ids.take("allocation"), line_id, lot, quantity, stamp, stamp))
+                allocations.append((ids.take("allocation"), line_id, lot, quantity, village_id, stamp, stamp))
                 sold[lot] += quantity
                 if status != "completed":
                     continue

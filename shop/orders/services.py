@@ -163,6 +163,7 @@ async def change_status(
     session.add(
         StatusChange(
             order_id=order.id,
+            village_id=order.village_id,
             from_status=current,
             to_status=wanted,
             actor_kind="user" if actor is not None else "system",
@@ -223,6 +224,7 @@ async def refund_units(
     session.add(
         StatusChange(
             order_id=order.id,
+            village_id=order.village_id,
             from_status=order.status,
             to_status=order.status,
             actor_kind="user",
