@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -60,6 +61,19 @@ def township_name(n: int) -> str:
     return TOWNSHIPS[n] if n < len(TOWNSHIPS) else f"第{n + 1}乡"
 
 
+# The tables the bulk load fills by the hundred thousand: their secondary indexes are built after the load.
+BULK_TABLES = (
+    "shop_order",
+    "order_line",
+    "allocation",
+    "order_status_change",
+    "ledger_transaction",
+    "ledger_entry",
+    "payout",
+    "household_month",
+)
+
+
 class Sink:
     """Where rows go: ``put(table, columns, rows)``; values already in the driver's form (see ``ts``)."""
 
@@ -78,6 +92,9 @@ class Sink:
     async def commit(self) -> None:
         raise NotImplementedError
 
+    async def execute(self, sql: str) -> None:
+        raise NotImplementedError
+
     async def finish(self, tables: Iterable[str]) -> None:
         raise NotImplementedError
 
@@ -88,11 +105,20 @@ class SqliteSink(Sink):
         self.conn.execute("PRAGMA synchronous=OFF")
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA foreign_keys=OFF")
+        self.conn.execute("PRAGMA cache_size=-200000")
+        # Secondary indexes go while the rows go in and are built once at the end (faster than row by row).
+        self.indexes = self.conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN "
+            f"({', '.join(repr(t) for t in BULK_TABLES)})"
+        ).fetchall()
+        for name, _ in self.indexes:
+            self.conn.execute(f'DROP INDEX "{name}"')
         self.conn.execute("BEGIN")
 
     def ts(self, value: datetime) -> str:
         # SQLAlchemy's SQLite DateTime text, in UTC, always with microseconds (rows compare as text)
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        text = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+        return text if len(text) > 19 else text + ".000000"
 
     def day(self, value: date) -> str:
         return value.isoformat()
@@ -109,8 +135,13 @@ class SqliteSink(Sink):
         self.conn.execute("COMMIT")
         self.conn.execute("BEGIN")
 
+    async def execute(self, sql: str) -> None:
+        self.conn.execute(sql)
+
     async def finish(self, tables: Iterable[str]) -> None:
         self.conn.execute("COMMIT")
+        for _, sql in self.indexes:
+            self.conn.execute(sql)
         self.conn.execute("ANALYZE")
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.conn.close()
@@ -119,6 +150,7 @@ class SqliteSink(Sink):
 class PgSink(Sink):
     def __init__(self, conn: Any) -> None:
         self.conn = conn
+        self.indexes: list[tuple[str, str]] = []
 
     @classmethod
     async def open(cls, dsn: str) -> PgSink:
@@ -126,7 +158,22 @@ class PgSink(Sink):
 
         conn = await asyncpg.connect(dsn)
         await conn.execute("SET synchronous_commit = off")
-        return cls(conn)
+        await conn.execute("SET maintenance_work_mem = '256MB'")
+        # The rows are consistent by construction: no foreign-key trigger per row while they go in.
+        await conn.execute("SET session_replication_role = replica")
+        sink = cls(conn)
+        # Secondary indexes (not those of a primary key or unique constraint) are built once at the end.
+        sink.indexes = [
+            (r["indexname"], r["indexdef"])
+            for r in await conn.fetch(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY($1::text[])"
+                " AND indexname NOT IN (SELECT conname FROM pg_constraint)",
+                list(BULK_TABLES),
+            )
+        ]
+        for name, _ in sink.indexes:
+            await conn.execute(f'DROP INDEX "{name}"')
+        return sink
 
     def ts(self, value: datetime) -> datetime:
         return value
@@ -144,7 +191,13 @@ class PgSink(Sink):
     async def commit(self) -> None:
         return None
 
+    async def execute(self, sql: str) -> None:
+        await self.conn.execute(sql)
+
     async def finish(self, tables: Iterable[str]) -> None:
+        await self.conn.execute("SET session_replication_role = DEFAULT")
+        for _, sql in self.indexes:
+            await self.conn.execute(sql)
         for table in tables:
             await self.conn.execute(
                 f"SELECT setval('{table}_id_seq', greatest((SELECT coalesce(max(id), 0) FROM {table}), 1))"
@@ -399,6 +452,7 @@ async def build_county(
     pin_hash: str,
     now: datetime,
     progress: Callable[[str], None] = lambda _: None,
+    replicate_villages: bool = True,
 ) -> Built:
     """Every village of ``size`` with ``size.years`` of history up to ``now``, written through ``sink``."""
     built = Built()
@@ -408,7 +462,10 @@ async def build_county(
     per_township = max(1, size.villages // size.townships)
     lines_total = size.lines * size.years
     span = (now - start).total_seconds()
-    for v in range(size.villages):
+    first_ids = dict(ids.next)
+    # One village is written row by row (its history from the generator below); the others are copies of it
+    # made by the database (``replicate``): same history, their own ids, names and codes.
+    for v in range(1 if replicate_villages else size.villages):
         township = township_name(min(v // per_township, size.townships - 1))
         village_id = ids.take("village")
         prefix = f"CX{v + 1:03d}"
@@ -765,10 +822,115 @@ async def build_county(
             built.statement_month = (now - timedelta(days=45)).astimezone(SHANGHAI).strftime("%Y-%m")
         if (v + 1) % 25 == 0 or v + 1 == size.villages:
             progress(f"{v + 1}/{size.villages} villages, {built.lines:,} order lines")
-    built.transactions = ids.next["ledger_transaction"]
-    built.entries = ids.next["ledger_entry"]
-    built.payouts = ids.next["payout"]
+    if replicate_villages and size.villages > 1:
+        spans = {table: ids.next[table] - first_ids[table] for table in SEQUENCED}
+        names = [
+            (k, township_name(min(k // per_township, size.townships - 1)), f"CX{k + 1:03d}")
+            for k in range(1, size.villages)
+        ]
+        await replicate(sink, first_ids, spans, names, built.first_village_id, progress)
+        for table, span in spans.items():
+            ids.next[table] += span * (size.villages - 1)
+        for name in ("villages", "households", "orders", "lines", "lots", "streams"):
+            setattr(built, name, getattr(built, name) * size.villages)
+    built.transactions = ids.next["ledger_transaction"] - first_ids["ledger_transaction"]
+    built.entries = ids.next["ledger_entry"] - first_ids["ledger_entry"]
+    built.payouts = ids.next["payout"] - first_ids["payout"]
     return built
+
+
+# Which columns of each table name another table's row (its id moves by that table's span per copy).
+REFS: dict[str, dict[str, str]] = {
+    "village": {"id": "village"},
+    "household": {"id": "household", "village_id": "village"},
+    "user_account": {"id": "user_account", "village_id": "village"},
+    "fee_policy": {"id": "fee_policy", "village_id": "village"},
+    "product": {"id": "product", "village_id": "village"},
+    "stream": {"id": "stream", "village_id": "village", "host_user_id": "user_account"},
+    "lot": {"id": "lot", "product_id": "product", "village_id": "village"},
+    "contribution": {"id": "contribution", "lot_id": "lot", "household_id": "household"},
+    "shop_order": {"id": "shop_order", "village_id": "village", "stream_id": "stream"},
+    "order_line": {"id": "order_line", "order_id": "shop_order", "product_id": "product", "village_id": "village"},
+    "allocation": {"id": "allocation", "line_id": "order_line", "lot_id": "lot", "village_id": "village"},
+    "order_status_change": {"id": "order_status_change", "order_id": "shop_order", "village_id": "village"},
+    "payout_batch": {"id": "payout_batch", "village_id": "village"},
+    "payout": {"id": "payout", "village_id": "village", "household_id": "household", "batch_id": "payout_batch"},
+    "ledger_transaction": {
+        "id": "ledger_transaction",
+        "village_id": "village",
+        "order_id": "shop_order",
+        "order_line_id": "order_line",
+        "payout_id": "payout",
+        "policy_id": "fee_policy",
+    },
+    "ledger_entry": {
+        "id": "ledger_transaction_entry",
+        "transaction_id": "ledger_transaction",
+        "village_id": "village",
+        "household_id": "household",
+    },
+    "household_balance": {"household_id": "household", "village_id": "village"},
+    "household_month": {"household_id": "household", "village_id": "village"},
+}
+COLUMNS: dict[str, tuple[str, ...]] = {}  # filled below from the column tuples
+
+
+async def replicate(
+    sink: Sink,
+    first_ids: dict[str, int],
+    spans: dict[str, int],
+    names: list[tuple[int, str, str]],
+    village_id: int,
+    progress: Callable[[str], None],
+) -> None:
+    """Copy village ``village_id`` (the first ids of its rows, ``spans`` rows per table) once per entry of
+    ``names`` (copy number k, its township, its code prefix), each copy's ids moved by k spans."""
+    await sink.execute("CREATE TEMP TABLE bench_copy (k INTEGER, township TEXT, prefix TEXT)")
+    await sink.put("bench_copy", ("k", "township", "prefix"), names)
+    for table, columns in COLUMNS.items():
+        refs = {
+            column: ("ledger_entry" if target == "ledger_transaction_entry" else target)
+            for column, target in REFS[table].items()
+        }
+        span = {"village": 1, **spans}
+        special = {
+            "village": {
+                "name": "b.township || '第' || (b.k + 1) || '村'",
+                "township": "b.township",
+                "code_prefix": "b.prefix",
+            },
+            "household": {"code": "b.prefix || substr(t.code, 6)"},
+            "user_account": {
+                "username": "lower(b.prefix) || '-shuji'",
+                "calendar_secret": "t.calendar_secret || '-' || b.k",
+            },
+            "product": {"merchant_code": "b.prefix || substr(t.merchant_code, 6)"},
+            "lot": {"public_code": f"'L' || (t.id + b.k * {span['lot']})"},
+            "contribution": {"receipt_no": "t.receipt_no || '-' || b.k"},
+            "ledger_transaction": {
+                "dedupe_key": f"CASE WHEN t.payout_id IS NULL THEN 'credit:line:' || (t.order_line_id + b.k * "
+                f"{span['order_line']}) ELSE 'payout:' || (t.payout_id + b.k * {span['payout']}) END"
+            },
+        }.get(table, {})
+        exprs = []
+        for column in columns:
+            if column in special:
+                exprs.append(special[column])
+            elif column in refs:
+                exprs.append(f"t.{column} + b.k * {span[refs[column]]}")
+            else:
+                exprs.append(f"t.{column}")
+        if "id" in refs:
+            where = f"t.id >= {first_ids[table]} AND t.id < {first_ids[table] + span[table]}"
+        else:
+            where = f"t.village_id = {village_id}"
+        started = time.perf_counter()
+        await sink.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(exprs)} "
+            f"FROM {table} t CROSS JOIN bench_copy b WHERE {where}"
+        )
+        await sink.commit()
+        progress(f"{table}: {len(names)} copies in {time.perf_counter() - started:.1f} s")
 
 
 def _month_end(moment: datetime) -> datetime:
@@ -850,3 +1012,27 @@ async def _flush(
     await sink.put("payout", PAYOUT, payout_rows)
     await sink.put("ledger_transaction", TRANSACTION, transactions)
     await sink.put("ledger_entry", ENTRY, entries)
+
+
+COLUMNS.update(
+    {
+        "village": VILLAGE,
+        "household": HOUSEHOLD,
+        "user_account": USER,
+        "fee_policy": FEE_POLICY,
+        "product": PRODUCT,
+        "stream": STREAM,
+        "lot": LOT,
+        "contribution": CONTRIBUTION,
+        "shop_order": ORDER,
+        "order_line": LINE,
+        "allocation": ALLOCATION,
+        "order_status_change": STATUS_CHANGE,
+        "payout_batch": BATCH,
+        "payout": PAYOUT,
+        "ledger_transaction": TRANSACTION,
+        "ledger_entry": ENTRY,
+        "household_balance": BALANCE,
+        "household_month": MONTH,
+    }
+)
