@@ -12,8 +12,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
-## make run: install, migrate, seed the demo village on an empty database, serve with the scheduler beside it
+## make run: install, migrate, seed the demo village on an empty local database, serve with the scheduler beside it
+## (`shop run` itself never seeds: a real deployment has no well-known password)
 run: $(STAMP)
+	$(BIN)/shop demo --if-empty
 	$(BIN)/shop run
 
 migrate: $(STAMP)

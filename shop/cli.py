@@ -88,12 +88,39 @@ def db_check() -> None:
 
 
 @main.command()
-def demo() -> None:
-    """Seed the demo village 从家店村 (once; a second run changes nothing)."""
+@click.option("--force", is_flag=True, help="seed even though the database holds villages of its own")
+@click.option("--if-empty", is_flag=True, help="seed only an empty database; otherwise change nothing (make run)")
+def demo(force: bool, if_empty: bool) -> None:
+    """Seed the demo village 从家店村 (once; a second run changes nothing). Its logins are printed in the
+    README: never on a real deployment, so a database that holds other villages is refused."""
     settings = _settings()
     migrate(settings)
+    others = asyncio.run(_real_villages(settings))
+    if others and if_empty:
+        click.echo(f"the database holds {others} village(s) of its own: the demo village is not seeded")
+        return
+    if others and not force:
+        raise click.ClickException(
+            f"the database holds {others} village(s) that are not the demo: the demo's well-known passwords "
+            "must never reach a real deployment (pass --force only on a copy for trying things)"
+        )
     result = asyncio.run(_seed_demo(settings))
     click.echo("demo village seeded" if result.created else "demo village already present: nothing changed")
+
+
+async def _real_villages(settings: Settings) -> int:
+    """How many villages the database holds besides the demo's."""
+    from shop.demo import DEMO_VILLAGE
+    from shop.villages.models import Village
+
+    name, township, _county = DEMO_VILLAGE
+    demo_village = (Village.name == name) & (Village.township == township)
+    query = select(func.count()).select_from(Village).where(~demo_village)
+
+    async def count(session: Any) -> int:
+        return int((await session.execute(query)).scalar_one())
+
+    return int(await _with_session(settings, count))
 
 
 async def _seed_demo(settings: Settings) -> Any:
@@ -283,30 +310,27 @@ def backup(file: Path) -> None:
     click.echo(f"backup written to {target}")
 
 
-async def _database_is_empty(settings: Settings) -> bool:
-    from shop.villages.models import Village
-
-    async def count(session: Any) -> int:
-        return int((await session.execute(select(func.count()).select_from(Village))).scalar_one())
-
-    return await _with_session(settings, count) == 0
+FIRST_ADMIN_HINT = (
+    "no administrator exists yet: create the first one on this machine with\n"
+    "  shop users create --username NAME --password 'A-LONG-PASSWORD' --role admin"
+)
 
 
 @main.command()
 @click.option("--no-scheduler", is_flag=True, help="serve only (when the scheduler runs elsewhere)")
-@click.option("--no-demo", is_flag=True, help="do not seed the demo village on an empty database")
-def run(no_scheduler: bool, no_demo: bool) -> None:
-    """Migrate, seed the demo on an empty database, start the scheduler beside the web server, serve."""
+def run(no_scheduler: bool) -> None:
+    """Migrate, start the scheduler beside the web server, serve. Seeds nothing: the demo village comes
+    only from ``shop demo`` (``make run`` calls it on an empty local database)."""
     from granian import Granian
     from granian.constants import Interfaces
 
+    from shop.accounts.services import has_admin
     from shop.ops.heap import tune_for_serving
 
     settings = _settings()
     migrate(settings)
-    if not no_demo and asyncio.run(_database_is_empty(settings)):
-        asyncio.run(_seed_demo(settings))
-        click.echo("empty database: demo village 从家店村 seeded (logins in README.md)")
+    if not asyncio.run(_with_session(settings, has_admin)):
+        click.echo(FIRST_ADMIN_HINT)
     scheduler_process = None
     if not no_scheduler:
         scheduler_process = subprocess.Popen([sys.executable, "-m", "shop", "scheduler"], env=os.environ.copy())

@@ -10,6 +10,7 @@ import atexit
 import json
 import logging
 import queue
+import re
 import sys
 import time
 from logging.handlers import QueueHandler, QueueListener
@@ -18,8 +19,24 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from shop.privacy import scrub_digits
+from shop.web.client import client_address
 
 access_log = logging.getLogger("shop.access")
+
+# Paths that carry a secret: a user's calendar feed address, a class's check-in code. Whoever reads the
+# logs must not be able to subscribe to the feed or check in; the secret's place is kept, its value not.
+_SECRET_PATHS = (
+    ("/calendar/", re.compile(r"^/calendar/[^/]+"), "/calendar/***"),
+    ("/training/classes/", re.compile(r"^(/training/classes/[^/]+/check-in/)[^/]+"), r"\1***"),
+)
+
+
+def safe_path(path: str) -> str:
+    """The request path as logs may show it: secrets in it masked."""
+    for prefix, pattern, replacement in _SECRET_PATHS:
+        if path.startswith(prefix):
+            return pattern.sub(replacement, path, count=1)
+    return path
 
 
 class JsonFormatter(logging.Formatter):
@@ -104,7 +121,8 @@ class AccessLogMiddleware(ASGIMiddleware):
                     extra={
                         "fields": {
                             "method": scope.get("method"),
-                            "path": scope.get("path"),
+                            "path": safe_path(scope.get("path", "")),
+                            "client": client_address(scope),
                             "status": status,
                             "ms": round((time.perf_counter() - started) * 1000, 1),
                         }

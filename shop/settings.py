@@ -7,7 +7,12 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shop.web.client import parse_networks
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The pages' templates: ``shop/templates`` is a link to the repository's top-level ``templates/`` in a
+# checkout and the real folder in an installed wheel (pyproject ships it as package data).
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 
 def _flag(value: str | None) -> bool:
@@ -48,13 +53,18 @@ class Settings:
     session_max_age: int = 60 * 60 * 24 * 14
     api_token_ttl: int = 60 * 60 * 24 * 30
     max_body_bytes: int = 10 * 1024 * 1024
-    login_rate_limit_per_minute: int = 30
+    # Reverse proxies whose X-Forwarded-For is believed (SHOP_TRUSTED_PROXIES, as networks); none by default.
+    trusted_proxies: tuple[str, ...] = ()
+    # Password and PIN hashes at a time in one worker (0: one per core), and how many may wait beside them
+    # before a login is answered 503 at once.
+    login_hash_slots: int = 0
+    login_hash_queue: int = 16
     backup_keep: int = 14
     # FULL: a commit the service acknowledged survives a power cut. Tests may relax it for speed.
     sqlite_synchronous: str = "FULL"
     # No connection reuse: for tests, whose client runs the app in another event loop than the test.
     db_null_pool: bool = False
-    templates_dir: Path = field(default=PROJECT_ROOT / "templates")
+    templates_dir: Path = field(default=TEMPLATES_DIR)
     # The address printed on paper (QR codes on parcels and login cards); the request's own when unset.
     public_url: str = ""
     # ``module:attribute`` of the external reminder sender; empty = log only (see shop.notifications.senders).
@@ -84,7 +94,8 @@ class Settings:
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
         env = dict(os.environ if env is None else env)
-        var_dir = Path(env.get("SHOP_VAR_DIR") or PROJECT_ROOT / "var").resolve()
+        # ``var/`` under the working directory: an installed package's folder is no place for data.
+        var_dir = Path(env.get("SHOP_VAR_DIR") or "var").resolve()
         database_url = env.get("SHOP_DATABASE_URL") or f"sqlite+aiosqlite:///{var_dir / 'shop.db'}"
         secret_key = env.get("SHOP_SECRET_KEY") or _read_or_create_secret(var_dir / "secret_key")
         values: dict[str, object] = {
@@ -101,6 +112,7 @@ class Settings:
             "reminder_sender": env.get("SHOP_REMINDER_SENDER", ""),
             "scheduler_lease_seconds": int(env.get("SHOP_SCHEDULER_LEASE_SECONDS", "30")),
             "reminder_claim_seconds": int(env.get("SHOP_REMINDER_CLAIM_SECONDS", "300")),
+            "trusted_proxies": tuple(str(n) for n in parse_networks(env.get("SHOP_TRUSTED_PROXIES", ""))),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -357,24 +358,14 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def live_server(settings: Settings) -> Iterator[LiveServer]:
-    """The app served by granian in its own process on the test database, with the small world seeded."""
+@contextmanager
+def serving(settings: Settings, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    """The app served by granian in its own process on ``settings``' database; yields its base URL."""
     import subprocess
     import sys
     import time
     import urllib.request
 
-    from shop.app import create_app
-
-    async def seed() -> World:
-        app = create_app(settings)
-        try:
-            return await build_world(app)
-        finally:
-            await app.state.alchemy_config.get_engine().dispose()
-
-    world = asyncio.run(seed())
     port = _free_port()
     env = {
         **os.environ,
@@ -382,6 +373,7 @@ def live_server(settings: Settings) -> Iterator[LiveServer]:
         "SHOP_VAR_DIR": str(settings.var_dir),
         "SHOP_SECRET_KEY": settings.secret_key,
         "SHOP_LOG_LEVEL": "WARNING",
+        **(extra_env or {}),
     }
     process = subprocess.Popen(
         [
@@ -414,13 +406,30 @@ def live_server(settings: Settings) -> Iterator[LiveServer]:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"server did not start: {process.stderr.read().decode()[-2000:]}") from None
                 time.sleep(0.2)
-        yield LiveServer(url=url, world=world, settings=settings)
+        yield url
     finally:
         process.terminate()
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture
+def live_server(settings: Settings) -> Iterator[LiveServer]:
+    """The app served by granian in its own process on the test database, with the small world seeded."""
+    from shop.app import create_app
+
+    async def seed() -> World:
+        app = create_app(settings)
+        try:
+            return await build_world(app)
+        finally:
+            await app.state.alchemy_config.get_engine().dispose()
+
+    world = asyncio.run(seed())
+    with serving(settings) as url:
+        yield LiveServer(url=url, world=world, settings=settings)
 
 
 BROWSER_ARGS = [

@@ -11,7 +11,14 @@ from litestar.response import Redirect, Template
 from shop import i18n
 from shop.accounts.controllers import LOGIN_RATE_LIMIT
 from shop.accounts.principal import Principal
-from shop.accounts.services import AuthService, UserService, principal_for_household, principal_for_user
+from shop.accounts.services import (
+    AuthService,
+    UserService,
+    has_admin,
+    principal_for_household,
+    principal_for_user,
+)
+from shop.db import read_session
 from shop.errors import N_, AuthenticationFailed, DomainError, InvalidInput
 from shop.web.auth import PUBLIC, optional_principal, requires_account, session_payload
 from shop.web.deps import Actor, DbSession, Hasher
@@ -47,9 +54,31 @@ async def front_door(request: Request[Any, Any, Any]) -> Template | Redirect:
     return Template("home.html", context={"user": None})
 
 
+async def needs_first_admin(request: Request[Any, Any, Any]) -> bool:
+    """A fresh deployment has no administrator: the login page says how to create the first one. Once one
+    is seen, this process stops asking (one indexed read per login page until then)."""
+    state = request.app.state
+    if state.get("admin_seen"):
+        return False
+    async with read_session(state.alchemy_config) as session:
+        seen = await has_admin(session)
+    if seen:
+        state.admin_seen = True
+    return not seen
+
+
 @get("/login", opt=PUBLIC, name="login")
 async def login_page(request: Request[Any, Any, Any], next: FromQuery[str | None] = None) -> Template:
-    return Template("accounts/login.html", context={"values": {}, "errors": {}, "next": next or "", "user": None})
+    return Template(
+        "accounts/login.html",
+        context={
+            "values": {},
+            "errors": {},
+            "next": next or "",
+            "user": None,
+            "first_admin": await needs_first_admin(request),
+        },
+    )
 
 
 @post("/login", opt=PUBLIC, middleware=[LOGIN_RATE_LIMIT.middleware])
@@ -62,7 +91,8 @@ async def login_submit(request: Request[Any, Any, Any], db_session: DbSession, h
         )
     except DomainError as exc:
         values = {"username": str(form.get("username") or "")}
-        return form_error("accounts/login.html", exc, form=values, next=next_path, user=None)
+        first_admin = await needs_first_admin(request)
+        return form_error("accounts/login.html", exc, form=values, next=next_path, user=None, first_admin=first_admin)
     principal = principal_for_user(user)
     request.set_session(session_payload(principal))
     return Redirect(safe_next(next_path, home_for(principal)), status_code=303)

@@ -57,6 +57,12 @@ def clean_password(password: str | None) -> str:
     return password
 
 
+async def has_admin(session: AsyncSession) -> bool:
+    """Whether any active administrator exists (a fresh deployment has none until one is created)."""
+    query = select(User.id).where(User.role == Role.ADMIN.value, User.active.is_(True)).limit(1)
+    return (await session.execute(query)).first() is not None
+
+
 class UserService(SQLAlchemyAsyncRepositoryService[User]):
     class Repo(SQLAlchemyAsyncRepository[User]):
         model_type = User

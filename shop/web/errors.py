@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from shop import i18n
 from shop.errors import N_, DomainError
+from shop.logs import safe_path
 from shop.web.middleware import ensure_locale
 
 log = logging.getLogger("shop.errors")
@@ -113,7 +114,7 @@ def _validation_detail(exc: ValidationException) -> str:
 
 def integrity_error_handler(request: Request, exc: IntegrityError) -> Response:
     # A uniqueness or constraint race the service could not see coming: the state changed under us.
-    log.warning("integrity error on %s %s: %s", request.method, request.url.path, type(exc.orig).__name__)
+    log.warning("integrity error on %s %s: %s", request.method, safe_path(request.url.path), type(exc.orig).__name__)
     message = i18n.translate(N_("This clashes with a change made at the same moment. Please reload and try again."))
     if is_api(request):
         return _json(409, message)
@@ -123,7 +124,7 @@ def integrity_error_handler(request: Request, exc: IntegrityError) -> Response:
 def operational_error_handler(request: Request, exc: OperationalError) -> Response:
     text = str(exc.orig).lower()
     if "locked" in text or "busy" in text or "could not serialize" in text or "deadlock" in text:
-        log.warning("database busy on %s %s", request.method, request.url.path)
+        log.warning("database busy on %s %s", request.method, safe_path(request.url.path))
         if is_api(request):
             return _json(503, i18n.translate(MESSAGES[503]))
         return error_page(request, 503)
@@ -142,7 +143,7 @@ def database_error_handler(request: Request, exc: DBAPIError) -> Response:
 
 
 def internal_error_handler(request: Request, exc: Exception) -> Response:
-    log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path, exc_info=exc)
+    log.error("unhandled %s on %s %s", type(exc).__name__, request.method, safe_path(request.url.path), exc_info=exc)
     if is_api(request):
         return _json(HTTP_500_INTERNAL_SERVER_ERROR, "internal server error")
     return error_page(request, HTTP_500_INTERNAL_SERVER_ERROR)
