@@ -57,6 +57,7 @@ class Result:
     size: Size
     build_s: float
     built: Built
+    size_bytes: int = 0
     pages: dict[str, Timing] = field(default_factory=dict)
     jobs: dict[str, Timing] = field(default_factory=dict)
 
@@ -98,7 +99,6 @@ def settings_for(url: str, var: Path) -> Any:
         argon2_time_cost=1,
         argon2_memory_kib=1024,
         log_level="WARNING",
-        login_rate_limit_per_minute=100_000,
     )
 
 
@@ -392,6 +392,23 @@ async def _orders_while(settings: Any, token: str, product: int, task: asyncio.T
     return took
 
 
+def database_bytes(settings: Any, name: str, admin_url: str) -> int:
+    """The database's size on disk after the build: the SQLite file, or PostgreSQL's pg_database_size."""
+    if settings.is_sqlite:
+        return Path(settings.database_url.split("///", 1)[1]).stat().st_size
+
+    async def ask() -> int:
+        import asyncpg
+
+        conn = await asyncpg.connect(settings.database_url.replace("postgresql+asyncpg", "postgresql"))
+        try:
+            return int(await conn.fetchval("SELECT pg_database_size(current_database())"))
+        finally:
+            await conn.close()
+
+    return asyncio.run(ask())
+
+
 def run_one(db: str, size: Size, args: argparse.Namespace, say: Any) -> Result:
     from shop.cli import migrate
 
@@ -413,7 +430,8 @@ def run_one(db: str, size: Size, args: argparse.Namespace, say: Any) -> Result:
                 f"{built.orders:,} orders, {built.lines:,} lines, ~{built.transactions:,} ledger transactions, "
                 f"~{built.entries:,} entries, {built.lots:,} lots, {built.streams:,} streams"
             )
-            result = Result(db, size, build_s, built)
+            result = Result(db, size, build_s, built, database_bytes(settings, name, args.postgres))
+            say(f"  database size: {result.size_bytes / 1e6:,.0f} MB")
             result.pages = asyncio.run(time_pages(settings, built, args.runs))
             if args.import_rows:
                 timing = asyncio.run(time_import(settings, args.import_rows))
@@ -432,6 +450,25 @@ def report(result: Result, say: Any) -> None:
         say(f"    {label:<32} p50 {t.p50:7.1f}  p95 {t.p95:7.1f}")
     for label, t in result.jobs.items():
         say(f"    {label:<32} {t.p50 / 1000:7.1f} s   {t.note}")
+
+
+def markdown_table(results: list[Result]) -> str:
+    """Pages and jobs by size, p50 / p95 ms (jobs in seconds), for docs/benchmarks.md."""
+    head = [f"{r.db} {r.size.name}" for r in results]
+    lines = ["| page or job | " + " | ".join(head) + " |", "| --- |" + " --- |" * len(results)]
+    lines.append("| build (s) | " + " | ".join(f"{r.build_s:.0f}" for r in results) + " |")
+    lines.append("| database (MB) | " + " | ".join(f"{r.size_bytes / 1e6:,.0f}" for r in results) + " |")
+    labels = list(dict.fromkeys(label for r in results for label in r.pages))
+    for label in labels:
+        cells = [f"{r.pages[label].p50:.1f} / {r.pages[label].p95:.1f}" if label in r.pages else "—" for r in results]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    jobs = list(dict.fromkeys(label for r in results for label in r.jobs))
+    for label in jobs:
+        cells = [
+            f"{r.jobs[label].p50 / 1000:.1f} s ({r.jobs[label].note})" if label in r.jobs else "—" for r in results
+        ]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def growth(results: list[Result]) -> list[tuple[str, str, float, float, float]]:
@@ -481,9 +518,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             results.append(run_one(db, size, args, say))
     say("")
-    say("| db | size | build s | " + " | ".join(["page", "p50 ms", "p95 ms"]) + " |")
-    for r in results:
-        say(f"  {r.db} {r.size.name}: built in {r.build_s:.0f} s")
+    say(markdown_table(results))
     rows = growth(results)
     for db, label, small, large, factor in rows[:8]:
         say(f"  growth {db:<10} {label:<32} p95 {small:6.1f} → {large:6.1f} ms  x{factor:.2f}")

@@ -864,7 +864,7 @@ REFS: dict[str, dict[str, str]] = {
         "policy_id": "fee_policy",
     },
     "ledger_entry": {
-        "id": "ledger_transaction_entry",
+        "id": "ledger_entry",
         "transaction_id": "ledger_transaction",
         "village_id": "village",
         "household_id": "household",
@@ -888,10 +888,7 @@ async def replicate(
     await sink.execute("CREATE TEMP TABLE bench_copy (k INTEGER, township TEXT, prefix TEXT)")
     await sink.put("bench_copy", ("k", "township", "prefix"), names)
     for table, columns in COLUMNS.items():
-        refs = {
-            column: ("ledger_entry" if target == "ledger_transaction_entry" else target)
-            for column, target in REFS[table].items()
-        }
+        refs = REFS[table]
         span = {"village": 1, **spans}
         special = {
             "village": {
