@@ -24,13 +24,14 @@ migrate: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/shop demo
 
-## make test: lint, then the whole suite (SQLite; PostgreSQL too when SHOP_TEST_DATABASE_URL is set)
+## make test: lint (ruff, mypy --strict on shop/ and scheduler/), then the whole suite (SQLite; PostgreSQL too when SHOP_TEST_DATABASE_URL is set)
 test: $(STAMP) lint
 	$(BIN)/pytest -n $${SHOP_TEST_WORKERS:-2} --dist worksteal -p no:cacheprovider
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format .

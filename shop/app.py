@@ -12,6 +12,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.flash import FlashConfig, FlashPlugin
 from litestar.static_files import create_static_files_router
+from litestar.types import ControllerRouterHandler
 
 from shop.accounts import controllers as accounts_api
 from shop.accounts import pages as accounts_pages
@@ -50,7 +51,7 @@ from shop.web.middleware import LocaleMiddleware, add_standard_headers
 from shop.web.templating import STATIC_DIR, build_template_config
 from shop.wiring import link_domains
 
-API_CONTROLLERS = [
+API_CONTROLLERS: list[ControllerRouterHandler] = [
     accounts_api.AuthController,
     accounts_api.MeController,
     accounts_api.UserController,

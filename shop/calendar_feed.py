@@ -64,7 +64,8 @@ def build_calendar(events: Iterable[CalendarEvent], *, name: str, now: datetime)
     stamp = as_utc(now)
     for event in sorted(events, key=lambda e: (as_utc(e.starts_at), e.uid)):
         calendar.add_component(_vevent(event, stamp))
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()
+    return ical
 
 
 def _vevent(event: CalendarEvent, stamp: datetime) -> Event:

@@ -22,7 +22,7 @@ from advanced_alchemy.extensions.litestar import (
 from litestar.datastructures import State
 from litestar.types import Scope
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
@@ -179,3 +179,13 @@ def is_transient(exc: Exception) -> bool:
     PostgreSQL deadlock or serialisation failure."""
     text = str(exc).lower()
     return any(word in text for word in ("locked", "busy", "deadlock", "could not serialize"))
+
+
+def rows_matched(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE matched, as the driver reports it.
+
+    ``AsyncSession.execute`` is typed to return a plain ``Result``; a DML statement's result is a
+    ``CursorResult``, which is what carries ``rowcount``.
+    """
+    assert isinstance(result, CursorResult), "rows_matched takes the result of an UPDATE or DELETE"
+    return result.rowcount

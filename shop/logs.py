@@ -67,6 +67,8 @@ class JsonFormatter(logging.Formatter):
 class _DeferredQueueHandler(QueueHandler):
     """Hands the record over as it is: the listener's thread formats and writes it, not the request's."""
 
+    _shop = True  # configure_logging's mark: this process's logging is set up already
+
     def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
         return record
 
@@ -85,7 +87,7 @@ def configure_logging(level: str = "INFO") -> None:
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
-    logging._srcfile = None  # type: ignore[attr-defined]  # no stack walk per record for a file name
+    logging._srcfile = None  # no stack walk per record for a file name
     writer = logging.StreamHandler(sys.stderr)
     writer.setFormatter(JsonFormatter())
     records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
@@ -93,7 +95,6 @@ def configure_logging(level: str = "INFO") -> None:
     listener.start()
     atexit.register(listener.stop)  # what is queued is written before the process ends
     handler = _DeferredQueueHandler(records)
-    handler._shop = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
     # SQL echo and driver chatter would carry parameters; keep them quiet.

@@ -108,7 +108,7 @@ def media_file(media_dir: Path, relative: str) -> Path:
 def _display_image(data: bytes) -> Image.Image:
     """Decodes the upload and returns it upright, in sRGB, flattened, at most DISPLAY_MAX_SIDE, without metadata."""
     try:
-        image = Image.open(io.BytesIO(data), formats=_OPENERS)
+        image: Image.Image = Image.open(io.BytesIO(data), formats=_OPENERS)
     except Image.DecompressionBombError as exc:
         raise InvalidInput("photo", TOO_MANY_PIXELS, megapixels=MAX_PIXELS // 1_000_000) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:

@@ -6,6 +6,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from shop.web.client import parse_networks
 
@@ -98,7 +99,7 @@ class Settings:
         var_dir = Path(env.get("SHOP_VAR_DIR") or "var").resolve()
         database_url = env.get("SHOP_DATABASE_URL") or f"sqlite+aiosqlite:///{var_dir / 'shop.db'}"
         secret_key = env.get("SHOP_SECRET_KEY") or _read_or_create_secret(var_dir / "secret_key")
-        values: dict[str, object] = {
+        values: dict[str, Any] = {  # each field's value, parsed from its variable above
             "database_url": normalise_database_url(database_url),
             "secret_key": secret_key,
             "var_dir": var_dir,
@@ -115,7 +116,7 @@ class Settings:
             "trusted_proxies": tuple(str(n) for n in parse_networks(env.get("SHOP_TRUSTED_PROXIES", ""))),
         }
         values.update(overrides)
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**values)
 
 
 def workers_from(value: str) -> int:

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import noload
@@ -18,6 +18,7 @@ from sqlalchemy.orm import noload
 from shop.accounts.models import ApiToken, Role, User
 from shop.accounts.principal import Principal
 from shop.accounts.secrets import SecretHasher, new_token, token_digest
+from shop.db import rows_matched
 from shop.errors import N_, AuthenticationFailed, Conflict, InvalidInput, NotFound, PermissionDenied
 from shop.paging import Paging
 from shop.timeutil import as_utc, utcnow
@@ -35,7 +36,7 @@ def principal_for_user(user: User) -> Principal:
     return Principal(
         kind="user",
         id=user.id,
-        role=user.role,  # type: ignore[arg-type]
+        role=user.role,  # type: ignore[arg-type]  # a str column the role_known CHECK keeps to these roles
         village_id=user.village_id,
         name=user.name,
         township=user.township,
@@ -63,7 +64,7 @@ async def has_admin(session: AsyncSession) -> bool:
     return (await session.execute(query)).first() is not None
 
 
-class UserService(SQLAlchemyAsyncRepositoryService[User]):
+class UserService(SQLAlchemyAsyncRepositoryService[User, SQLAlchemyAsyncRepository[User]]):
     class Repo(SQLAlchemyAsyncRepository[User]):
         model_type = User
 
@@ -158,7 +159,7 @@ class UserService(SQLAlchemyAsyncRepositoryService[User]):
     ) -> tuple[Sequence[User], int]:
         if actor.kind != "user":
             raise PermissionDenied()
-        filters: list = []
+        filters: list[ColumnElement[bool]] = []
         if actor.is_secretary:
             filters.append(User.village_id == actor.village_id)
         elif not actor.is_admin:
@@ -233,7 +234,9 @@ class AuthService:
         await self.session.flush()
         return household
 
-    async def _count_failure(self, model: type, row_id: int, column: str, limit: int, now: datetime) -> None:
+    async def _count_failure(
+        self, model: type[User] | type[Household], row_id: int, column: str, limit: int, now: datetime
+    ) -> None:
         """Count a mistake atomically; the limit-th mistake in a row locks the account."""
         counter = getattr(model, column)
         result = await self.session.execute(
@@ -267,7 +270,7 @@ class AuthService:
             .where(ApiToken.token_hash == token_digest(token), ApiToken.revoked_at.is_(None))
             .values(revoked_at=utcnow())
         )
-        return bool(result.rowcount)
+        return bool(rows_matched(result))
 
     async def principal_for_token(self, token: str) -> tuple[Principal, datetime] | None:
         row = (

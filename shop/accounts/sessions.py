@@ -15,16 +15,16 @@ from typing import Any
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 from advanced_alchemy.extensions.litestar.session import SQLAlchemyAsyncSessionBackend
-from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.stores.base import Store
-from litestar.types import Empty, Message, ScopeSession
+from litestar.types import Message, ScopeSession
 from litestar.utils.dataclass import extract_dataclass_items
 
 from shop.accounts.models import WebSession
 from shop.accounts.services import AuthService
 from shop.timeutil import as_utc, utcnow
+from shop.web.scope import AnyConnection, scope_value, set_scope_value
 
 ROTATE = "_rotate"
 SESSION_KEY = "p"  # who is signed in: "u:<user id>" or "h:<household id>"
@@ -57,7 +57,7 @@ class ShopSessionBackend(SQLAlchemyAsyncSessionBackend):
                 return None
             return row.data
 
-    async def load_from_connection(self, connection: ASGIConnection) -> dict[str, Any]:
+    async def load_from_connection(self, connection: AnyConnection) -> dict[str, Any]:
         session_id = connection.cookies.get(self.config.key)
         if not session_id:
             return {}
@@ -70,18 +70,18 @@ class ShopSessionBackend(SQLAlchemyAsyncSessionBackend):
             key = principal_key(data)
             if key is not None:
                 principal = await AuthService(db_session, connection.app.state.hasher).load_principal(*key)
-                connection.scope[PRINCIPAL_LOADED] = (key, principal)  # type: ignore[literal-required]
-        connection.scope[_LOADED] = (session_id, row.data, as_utc(row.expires_at))  # type: ignore[literal-required]
+                set_scope_value(connection.scope, PRINCIPAL_LOADED, (key, principal))
+        set_scope_value(connection.scope, _LOADED, (session_id, row.data, as_utc(row.expires_at)))
         return data
 
-    async def store_in_message(self, scope_session: ScopeSession, message: Message, connection: ASGIConnection) -> None:
+    async def store_in_message(self, scope_session: ScopeSession, message: Message, connection: AnyConnection) -> None:
         scope = connection.scope
         headers = MutableScopeHeaders.from_message(message)
         cookie_params = dict(extract_dataclass_items(self.config, exclude_none=True, include=Cookie.__dict__.keys()))
         cookie_id = connection.cookies.get(self.config.key)
         store = self.config.get_store_from_app(scope["app"])
 
-        if scope_session is Empty or not scope_session:
+        if not isinstance(scope_session, dict) or not scope_session:  # Empty, or nothing stored
             if cookie_id:
                 await self.delete(cookie_id, store=store)
                 headers.add(
@@ -90,10 +90,10 @@ class ShopSessionBackend(SQLAlchemyAsyncSessionBackend):
                 )
             return
 
-        data = dict(scope_session)  # type: ignore[arg-type]
+        data = dict(scope_session)
         rotate = bool(data.pop(ROTATE, False))
         serialised = self.serialize_data(data, scope)
-        loaded: tuple[str, bytes, datetime] | None = scope.get(_LOADED)  # type: ignore[assignment]
+        loaded: tuple[str, bytes, datetime] | None = scope_value(scope, _LOADED)
 
         session_id = cookie_id if (cookie_id and loaded and loaded[0] == cookie_id) else None
         if rotate or session_id is None:
@@ -112,4 +112,5 @@ class ShopSessionBackend(SQLAlchemyAsyncSessionBackend):
 class DatabaseSessionConfig(ServerSideSessionConfig):
     alchemy: SQLAlchemyAsyncConfig | None = field(default=None)
     model: type[WebSession] = field(default=WebSession)
+    # advanced-alchemy's backend does a server-side backend's job without deriving from Litestar's class:
     _backend_class = ShopSessionBackend  # type: ignore[assignment]

@@ -153,7 +153,9 @@ async def resplit_line(
                     HouseholdBalance.household_id.in_(households)
                 )
             )
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     taken: list[dict[str, Any]] = []
     for k in changed:
@@ -499,7 +501,7 @@ async def reversed_payouts(session: AsyncSession, payout_ids: Sequence[int]) -> 
             CaseCorrection.kind == CorrectionKind.PAYOUT.value, CaseCorrection.payout_id.in_(payout_ids)
         )
     )
-    return dict(rows.all())
+    return {payout_id: case_id for payout_id, case_id in rows.tuples() if payout_id is not None}
 
 
 @dataclass(frozen=True)

@@ -116,7 +116,7 @@ async def seed_cases_demo(
     # A payment that never arrived: reversed and paid again in cash, waiting for the villager's rating.
     payout = (await session.execute(select(Payout).order_by(Payout.id).limit(1))).scalar_one_or_none()
     if payout is not None:
-        payee = principal_for_household(await session.get(Household, payout.household_id))  # type: ignore[arg-type]
+        payee = principal_for_household(await session.get_one(Household, payout.household_id))
         case = await services.raise_case(
             session,
             payee,

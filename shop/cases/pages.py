@@ -94,7 +94,7 @@ def _labels() -> dict[str, dict[str, str]]:
         "level": {k.value: t(v) for k, v in LEVEL_LABELS.items()},
         "outcome": {k.value: t(v) for k, v in OUTCOME_LABELS.items()},
         "satisfaction": {k.value: t(v) for k, v in SATISFACTION_LABELS.items()},
-        "method": {k.value: t(v) for k, v in METHOD_LABELS.items()},
+        "method": {str(k): t(v) for k, v in METHOD_LABELS.items()},
         "event": {k: t(v) for k, v in EVENT_LABELS.items()},
         "correction": {k.value: t(v) for k, v in CORRECTION_LABELS.items()},
     }
@@ -340,7 +340,9 @@ async def cases_page(
             await db_session.execute(
                 select(Household.id, Household.code).where(Household.id.in_([c.household_id for c in rows] or [0]))
             )
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     return Template(
         "cases/list.html",

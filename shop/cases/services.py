@@ -263,7 +263,7 @@ async def open_cases_by_subject(session: AsyncSession, household_id: int) -> dic
             Case.household_id == household_id, Case.status != CaseStatus.CLOSED.value, Case.subject_key.is_not(None)
         )
     )
-    return dict(rows.all())
+    return {key: case_id for key, case_id in rows.tuples() if key is not None}
 
 
 async def audit_rows(session: AsyncSession, village_id: int, limit: int = 200) -> list[AuditRow]:
@@ -337,7 +337,7 @@ async def subject_of(
         }
         return Subject(f"contribution:{contribution.id}", recorded, contribution_id=contribution.id, lot_id=lot.id)
     if ledger_entry_id is not None:
-        found = (
+        credited = (
             await session.execute(
                 select(LedgerEntry, LedgerTransaction, OrderLine, Product)
                 .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
@@ -350,9 +350,9 @@ async def subject_of(
                 )
             )
         ).first()
-        if found is None:
+        if credited is None:
             raise NotFound(field="ledger_entry_id")
-        entry, transaction, line, product = found
+        entry, transaction, line, product = credited
         # A sale that settled a debt has two entries (balance and recovery): the household's share is both.
         share = (
             await session.execute(
@@ -711,15 +711,14 @@ async def rate_case(
                 N_("This case closed more than 30 days ago: raise a new case about it."),
                 details={"previous_case_id": case.id},
             )
+    new_solved = solved if solved is not None else case.solved
+    new_satisfaction = satisfaction if satisfaction is not None else case.satisfaction
     before = {"solved": case.solved, "satisfaction": case.satisfaction}
-    after = {
-        "solved": solved if solved is not None else case.solved,
-        "satisfaction": satisfaction if satisfaction is not None else case.satisfaction,
-    }
+    after = {"solved": new_solved, "satisfaction": new_satisfaction}
     if after == before:
         return case
     changed = any(before[k] is not None and before[k] != after[k] for k in before)
-    case.solved, case.satisfaction, case.rated_at = after["solved"], after["satisfaction"], moment
+    case.solved, case.satisfaction, case.rated_at = new_solved, new_satisfaction, moment
     kind = EventKind.RATING_CHANGED if changed else EventKind.RATED
     await record_event(session, case, kind, actor, moment, before=before, after=after)
     if case.rating_complete:

@@ -57,7 +57,7 @@ class Product(BigIntAuditBase):
     active: Mapped[bool] = mapped_column(default=True)
 
     if TYPE_CHECKING:
-        stock: int  # a column_property assigned below, once Lot exists
+        stock: Mapped[int]  # a column_property assigned below, once Lot exists
 
     photos: Mapped[list[ProductPhoto]] = relationship(
         back_populates="product",

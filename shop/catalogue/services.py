@@ -11,7 +11,7 @@ from typing import Any
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -98,7 +98,7 @@ class ProductSheetOutcome:
     imported: bool = False
 
 
-class ProductService(SQLAlchemyAsyncRepositoryService[Product]):
+class ProductService(SQLAlchemyAsyncRepositoryService[Product, SQLAlchemyAsyncRepository[Product]]):
     class Repo(SQLAlchemyAsyncRepository[Product]):
         model_type = Product
 
@@ -188,7 +188,7 @@ class ProductService(SQLAlchemyAsyncRepositoryService[Product]):
         low_stock: bool = False,
         village_id: int | None = None,
     ) -> tuple[Sequence[Product], int]:
-        filters: list = []
+        filters: list[ColumnElement[bool]] = []
         scope = actor.village_filter()
         if scope is not None:
             filters.append(Product.village_id == scope)

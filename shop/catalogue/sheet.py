@@ -84,9 +84,9 @@ def _column_of(headers: list[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for name, aliases in COLUMNS.items():
         for alias in aliases:
-            index = keys.get(header_key(alias))
-            if index is not None:
-                found[name] = index
+            column = keys.get(header_key(alias))
+            if column is not None:
+                found[name] = column
                 break
     missing = [name for name in REQUIRED_COLUMNS if name not in found]
     if missing:

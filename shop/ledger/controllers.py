@@ -52,7 +52,7 @@ class FeePolicyController(Controller):
             db_session,
             actor,
             village_id,
-            platform_bp=dict(data.platform_bp),
+            platform_bp=dict(data.platform_bp.items()),
             operator_bp=data.operator_bp,
             collective_bp=data.collective_bp,
             auto_complete_days=data.auto_complete_days,

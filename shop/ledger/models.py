@@ -138,7 +138,7 @@ class PayoutMethod(enum.StrEnum):
     BANK = "bank"
 
 
-METHOD_LABELS = {
+METHOD_LABELS: dict[str, str] = {  # keyed by the enum, read with the stored text
     PayoutMethod.CASH: N_("Cash"),
     PayoutMethod.WECHAT: N_("WeChat"),
     PayoutMethod.ALIPAY: N_("Alipay"),

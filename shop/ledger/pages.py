@@ -284,7 +284,7 @@ async def payout_batch(request: Request[Any, Any, Any], actor: Actor, db_session
         context = await _payouts_context(db_session, actor)
         del context["values"]
         return form_error("ledger/payouts.html", exc, db_session, form=form, **context)
-    if not payouts:
+    if batch is None:  # no household had that much: no batch, no payouts
         notify(request, i18n.gettext_(N_("No household has that much yet: nothing was paid.")), "info")
         return Redirect("/payouts", status_code=303)
     notify(

@@ -183,4 +183,4 @@ async def auto_complete_days_by_village(session: AsyncSession) -> dict[int, int]
             latest, (FeePolicy.village_id == latest.c.village_id) & (FeePolicy.effective_from == latest.c.latest)
         )
     )
-    return dict(rows.all())
+    return dict(rows.tuples().all())

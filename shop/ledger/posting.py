@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -28,6 +29,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop.accounts.principal import Principal
+from shop.db import rows_matched
 from shop.errors import N_, Conflict, InvalidInput
 from shop.ledger.models import (
     METHOD_LABELS,
@@ -134,7 +136,7 @@ async def _post(
     village_id: int,
     kind: TransactionKind,
     dedupe_key: str,
-    entries: list[dict],
+    entries: list[dict[str, Any]],
     now: datetime,
     actor: Principal | None,
     **fields: object,
@@ -221,7 +223,7 @@ async def credit_line(
     households = [s.household_id for s in split.shares]
     await _ensure_balance_rows(session, order.village_id, households)
     owed = await _owed(session, households)
-    entries: list[dict] = [
+    entries: list[dict[str, Any]] = [
         {"account_kind": AccountKind.SALES_CLEARING.value, "amount_fen": -split.gross_fen},
         {"account_kind": AccountKind.PLATFORM.value, "account_ref": channel, "amount_fen": split.platform_fen},
         {"account_kind": AccountKind.OPERATOR.value, "amount_fen": split.operator_fen},
@@ -319,7 +321,7 @@ async def reverse_line(
     before = await _split_of_units(session, order, line, credit, line.quantity - already)
     after = await _split_of_units(session, order, line, credit, line.quantity - refunded_units)
     moment = now or utcnow()
-    entries: list[dict] = [
+    entries: list[dict[str, Any]] = [
         {"account_kind": AccountKind.SALES_CLEARING.value, "amount_fen": before.gross_fen - after.gross_fen},
         {
             "account_kind": AccountKind.PLATFORM.value,
@@ -338,7 +340,9 @@ async def reverse_line(
                     HouseholdBalance.household_id.in_(household_ids)
                 )
             )
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     for share in before.shares:
         take = share.amount_fen - kept[share.household_id].amount_fen
@@ -435,7 +439,7 @@ async def pay_out(
             balance_fen=HouseholdBalance.balance_fen - amount_fen,
         )
     )
-    if not taken.rowcount:
+    if not rows_matched(taken):
         balance = (
             await session.execute(
                 select(HouseholdBalance.balance_fen).where(HouseholdBalance.household_id == household_id)

@@ -104,6 +104,7 @@ async def _household_for_page(
         )
     ).first()
     household = _reachable(actor, found[0] if found else None)
+    assert found is not None  # _reachable refused a missing household
     return household, found[1], found[2]
 
 
@@ -188,7 +189,7 @@ async def monthly_credits(
             HouseholdMonth.household_id == household_id, HouseholdMonth.month >= labels[0]
         )
     )
-    totals = dict(rows.all())
+    totals = dict(rows.tuples().all())
     return [(label, int(totals.get(label, 0) or 0)) for label in labels]
 
 
@@ -384,7 +385,9 @@ async def transparency(session: AsyncSession, village_id: int, months: int = 12)
     if village.show_household_names and per_household:
         ids = {h for values in per_household.values() for h, _ in values}
         names = dict(
-            (await session.execute(select(Household.id, Household.head_name).where(Household.id.in_(ids)))).all()
+            (await session.execute(select(Household.id, Household.head_name).where(Household.id.in_(ids))))
+            .tuples()
+            .all()
         )
         for label, values in per_household.items():
             table[label].named = sorted(((names[h], amount) for h, amount in values), key=lambda x: -x[1])
@@ -521,7 +524,7 @@ async def _money_rows(session: AsyncSession, village_id: int, who: _Actors, limi
             if t.kind == TransactionKind.SALE_CREDIT.value
             else N_("Refund taken back from households: order %(order)s, %(units)s units")
         )
-        params = {"order": t.order_id, "units": t.quantity}
+        params: dict[str, Any] = {"order": t.order_id, "units": t.quantity}
         link = f"/orders/{t.order_id}"
         if t.dedupe_key.startswith("case:"):  # a sale split again for a villager's case (shop.cases.corrections)
             case_id = t.dedupe_key.split(":")[1]

@@ -1,7 +1,7 @@
 """Alembic environment (advanced-alchemy's async integration). Imports the app so every model is known."""
 
 import asyncio
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from advanced_alchemy.base import metadata_registry
 from alembic import context
@@ -15,11 +15,11 @@ if TYPE_CHECKING:
     from advanced_alchemy.alembic.commands import AlembicCommandConfig
     from sqlalchemy.engine import Connection
 
-config: "AlembicCommandConfig" = context.config  # type: ignore[assignment]
+config = cast("AlembicCommandConfig", context.config)  # advanced-alchemy hands Alembic its own Config subclass
 writer = rewriter.Rewriter()
 
 
-def _configure(**kwargs: object) -> None:
+def _configure(**kwargs: Any) -> None:
     context.configure(
         target_metadata=metadata_registry.get(config.bind_key),
         compare_type=config.compare_type,

@@ -68,4 +68,5 @@ def load_sender(settings: Settings) -> Sender:
         return LoggingSender(settings)
     module_name, _, attribute = target.partition(":")
     factory = getattr(importlib.import_module(module_name), attribute)
-    return factory(settings)
+    sender: Sender = factory(settings)  # the setting names a callable that takes the settings
+    return sender

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop import i18n
 from shop.accounts.principal import Principal
-from shop.db import unit_of_work
+from shop.db import rows_matched, unit_of_work
 from shop.errors import NotFound
 from shop.notifications.models import Notification, RecipientKind, Reminder, ReminderStatus
 from shop.notifications.senders import OutboundMessage, Sender
@@ -132,7 +132,7 @@ async def withdraw_reminders(session: AsyncSession, subject_type: str, subject_i
         )
         .values(status=ReminderStatus.WITHDRAWN.value)
     )
-    return int(result.rowcount or 0)
+    return rows_matched(result)
 
 
 async def claim_due(
@@ -204,7 +204,7 @@ async def _deliver_one(session: AsyncSession, reminder_id: int, holder: str, sen
         )
         .values(status=ReminderStatus.SENT.value, sent_at=now)
     )
-    return bool(marked.rowcount)
+    return bool(rows_matched(marked))
 
 
 async def dispatch_due_reminders(
@@ -281,7 +281,7 @@ async def mark_read(session: AsyncSession, actor: Principal, notification_id: in
             raise NotFound()
         stmt = stmt.where(Notification.id == notification_id)
     result = await session.execute(stmt.values(read_at=utcnow()))
-    return int(result.rowcount or 0)
+    return rows_matched(result)
 
 
 async def notify_now(

@@ -9,6 +9,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shop.db import rows_matched
 from shop.ops.models import SchedulerLease
 from shop.timeutil import as_utc, utcnow
 
@@ -28,7 +29,7 @@ async def acquire_or_renew(
         )
         .values(holder=holder, expires_at=now + ttl, heartbeat_at=now)
     )
-    if result.rowcount:
+    if rows_matched(result):
         return True
     existing = await session.get(SchedulerLease, name)
     if existing is not None:

@@ -8,10 +8,10 @@ import logging
 from sqlalchemy import delete
 
 from shop.accounts.models import ApiToken, WebSession
-from shop.db import unit_of_work
+from shop.db import rows_matched, unit_of_work
 from shop.ops.backup import nightly_backup
 from shop.scheduling import JobContext, ScheduledJob
-from shop.timeutil import local_today, utcnow
+from shop.timeutil import local_today
 
 log = logging.getLogger("shop.ops")
 
@@ -29,8 +29,8 @@ async def backup_database(ctx: JobContext) -> str | None:
 async def purge_expired_sessions(ctx: JobContext) -> int:
     async with unit_of_work(ctx.alchemy) as session:
         sessions = await session.execute(delete(WebSession).where(WebSession.expires_at <= ctx.now))
-        tokens = await session.execute(delete(ApiToken).where(ApiToken.expires_at <= utcnow()))
-    return int(sessions.rowcount or 0) + int(tokens.rowcount or 0)
+        tokens = await session.execute(delete(ApiToken).where(ApiToken.expires_at <= ctx.now))
+    return rows_matched(sessions) + rows_matched(tokens)
 
 
 JOBS = [

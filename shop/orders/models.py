@@ -24,7 +24,7 @@ class OrderStatus(enum.StrEnum):
     REFUNDED = "refunded"
 
 
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, str] = {  # keyed by the enum, read with the stored text (a StrEnum hashes as its value)
     OrderStatus.PLACED: N_("Placed"),
     OrderStatus.PAID: N_("Paid"),
     OrderStatus.SHIPPED: N_("Shipped"),

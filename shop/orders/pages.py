@@ -36,7 +36,7 @@ MAX_DRAFTS = 60
 
 
 def _status_labels() -> dict[str, str]:
-    return {s.value: i18n.translate(label) for s, label in STATUS_LABELS.items()}
+    return {str(s): i18n.translate(label) for s, label in STATUS_LABELS.items()}
 
 
 def _int(value: Any, field: str) -> int | None:

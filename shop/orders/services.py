@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shop.accounts.models import User
 from shop.accounts.principal import Principal
 from shop.catalogue.models import Lot, Product
+from shop.db import rows_matched
 from shop.errors import N_, Conflict, InvalidInput, Label, NotFound
 from shop.events import DomainEvents
 from shop.orders.events import OrderCancelled, OrderCompleted, OrderRefunded, UnitsRefunded
@@ -131,9 +132,10 @@ async def change_status(
     if actor is not None:
         order = await get_order(session, actor, order_id)
     else:
-        order = await session.get(Order, order_id)
-        if order is None:
+        found = await session.get(Order, order_id)
+        if found is None:
             raise NotFound()
+        order = found
     current = order.status
     if wanted not in ALLOWED_MOVES:
         raise InvalidInput("status", N_("Unknown order status %(status)s."), status=wanted)
@@ -152,7 +154,7 @@ async def change_status(
         values["tracking_no"] = (tracking_no or "").strip()[:40]
         values["courier"] = (courier or "").strip()[:30]
     moved = await session.execute(update(Order).where(Order.id == order.id, Order.status == current).values(**values))
-    if not moved.rowcount:
+    if not rows_matched(moved):
         raise Conflict(N_("The order changed meanwhile; reload and try again."))
     if wanted == OrderStatus.CANCELLED.value:
         await _return_units(session, order.id)
@@ -213,7 +215,9 @@ async def refund_units(
     if not wanted:
         raise InvalidInput("items", N_("Say how many units to refund."))
     await session.refresh(order, ["lines"])
-    names = dict((await session.execute(select(Product.id, Product.name).where(Product.id.in_(list(wanted))))).all())
+    names = dict(
+        (await session.execute(select(Product.id, Product.name).where(Product.id.in_(list(wanted))))).tuples().all()
+    )
     plan = _refund_plan(order, wanted, names)
     await _take_back(session, plan)
     if all(li.refunded_quantity >= li.quantity for li in order.lines):
@@ -283,7 +287,7 @@ async def _take_back(session: AsyncSession, plan: list[tuple[OrderLine, int]]) -
             .where(OrderLine.id == line.id, OrderLine.refunded_quantity + take <= OrderLine.quantity)
             .values(refunded_quantity=OrderLine.refunded_quantity + take)
         )
-        if not moved.rowcount:
+        if not rows_matched(moved):
             raise Conflict(N_("The order changed meanwhile; reload and try again."))
         await session.refresh(line, ["refunded_quantity"])
 

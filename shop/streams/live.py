@@ -23,7 +23,7 @@ from shop import i18n
 from shop.errors import N_
 from shop.money import format_fen
 from shop.streams.models import LineupItem, Stream, StreamStatus
-from shop.streams.services import current_block, run_of_show
+from shop.streams.services import ShowBlock, current_block, run_of_show
 from shop.timeutil import to_local, utcnow
 
 POLL_SECONDS = 2.0
@@ -100,7 +100,7 @@ class LiveState:
     next_name: str | None
     sales: dict[str, Any] = field(default_factory=dict)
 
-    def fingerprint(self) -> tuple:
+    def fingerprint(self) -> tuple[object, ...]:
         return (
             self.status,
             self.revision,
@@ -183,7 +183,7 @@ async def live_state(
     )
 
 
-def _segment_name(block: Any) -> str:
+def _segment_name(block: ShowBlock) -> str:
     if block.kind == "product" and block.item is not None:
         return block.item.product.name
     if block.kind == "guest" and block.guest is not None:

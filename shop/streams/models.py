@@ -38,7 +38,7 @@ class StreamStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, str] = {  # keyed by the enum, read with the stored text (a StrEnum hashes as its value)
     StreamStatus.PLANNED: N_("Planned"),
     StreamStatus.LIVE: N_("Live"),
     StreamStatus.ENDED: N_("Ended"),

@@ -7,7 +7,7 @@ import asyncio
 import json
 from collections.abc import AsyncGenerator
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
@@ -54,7 +54,7 @@ def platform_options() -> list[tuple[str, str]]:
 def _labels() -> dict[str, Any]:
     return {
         "platform_labels": {p.value: i18n.translate(label) for p, label in PLATFORM_LABELS.items()},
-        "status_labels": {s.value: i18n.translate(label) for s, label in STATUS_LABELS.items()},
+        "status_labels": {str(s): i18n.translate(label) for s, label in STATUS_LABELS.items()},
     }
 
 
@@ -69,8 +69,21 @@ async def guest_list(actor: Actor, db_session: DbSession) -> Template:
     )
 
 
-def _guest_fields(form: Any) -> dict[str, str]:
-    return {key: str(form.get(key) or "") for key in ("name", "title", "craft", "bio", "phone")}
+class _GuestFields(TypedDict):
+    name: str
+    title: str
+    craft: str
+    bio: str
+    phone: str
+
+
+def _guest_fields(form: Any) -> _GuestFields:
+    def text(key: str) -> str:
+        return str(form.get(key) or "")
+
+    return _GuestFields(
+        name=text("name"), title=text("title"), craft=text("craft"), bio=text("bio"), phone=text("phone")
+    )
 
 
 @post("/guests", guards=[requires_staff], request_max_body_size=6 * 1024 * 1024)
@@ -389,7 +402,7 @@ async def live_events(stream_id: IdPath, request: Request[Any, Any, Any], actor:
         await StreamService(session=session).get_for(actor, stream_id)  # 404 before the stream opens
 
     async def states() -> AsyncGenerator[ServerSentEventMessage, None]:
-        last: tuple | None = None
+        last: tuple[object, ...] | None = None
         quiet = 0
         while True:
             async with read_session(alchemy) as session:

@@ -7,10 +7,11 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from advanced_alchemy.repository import SQLAlchemyAsyncRepository
+from advanced_alchemy.repository import OrderingPair, SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop import i18n
@@ -18,6 +19,7 @@ from shop.accounts.models import User
 from shop.accounts.principal import Principal
 from shop.calendar_feed import CalendarEvent, CalendarSource
 from shop.catalogue.models import Contribution, Lot, Product
+from shop.db import rows_matched
 from shop.errors import N_, Conflict, InvalidInput, Label, NotFound
 from shop.notifications.models import RecipientKind
 from shop.notifications.services import PlannedReminder, sync_reminders, withdraw_reminders
@@ -130,7 +132,7 @@ def current_block(stream: Stream, now: datetime) -> ShowBlock | None:
     return None
 
 
-class GuestService(SQLAlchemyAsyncRepositoryService[Guest]):
+class GuestService(SQLAlchemyAsyncRepositoryService[Guest, SQLAlchemyAsyncRepository[Guest]]):
     class Repo(SQLAlchemyAsyncRepository[Guest]):
         model_type = Guest
 
@@ -198,7 +200,7 @@ class PlanChoices:
     past_streams: list[Stream]
 
 
-class StreamService(SQLAlchemyAsyncRepositoryService[Stream]):
+class StreamService(SQLAlchemyAsyncRepositoryService[Stream, SQLAlchemyAsyncRepository[Stream]]):
     class Repo(SQLAlchemyAsyncRepository[Stream]):
         model_type = Stream
 
@@ -206,7 +208,9 @@ class StreamService(SQLAlchemyAsyncRepositoryService[Stream]):
 
     @property
     def session(self) -> AsyncSession:
-        return self.repository.session
+        session = self.repository.session
+        assert isinstance(session, AsyncSession)  # services are built on a request's or a job's AsyncSession
+        return session
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -252,7 +256,7 @@ class StreamService(SQLAlchemyAsyncRepositoryService[Stream]):
     ) -> tuple[Sequence[Stream], int]:
         if actor.kind != "user":
             raise NotFound()
-        filters: list = []
+        filters: list[ColumnElement[bool]] = []
         scope = actor.village_filter()
         if scope is not None:
             filters.append(Stream.village_id == scope)
@@ -263,7 +267,7 @@ class StreamService(SQLAlchemyAsyncRepositoryService[Stream]):
         moment = now or utcnow()
         if upcoming is True:
             filters.append(Stream.ends_at >= moment)
-            order = [(Stream.starts_at, False)]
+            order: list[OrderingPair] = [(Stream.starts_at, False)]
         elif upcoming is False:
             filters.append(Stream.ends_at < moment)
             order = [(Stream.starts_at, True)]
@@ -369,7 +373,8 @@ class StreamService(SQLAlchemyAsyncRepositoryService[Stream]):
     def _apply(self, stream: Stream, plan: StreamPlan) -> None:
         stream.title, stream.platform, stream.notes = plan.title, plan.platform, plan.notes
         stream.starts_at, stream.ends_at = plan.starts_at, plan.ends_at
-        stream.host_user_id, stream.practice = plan.host_user_id, plan.practice  # type: ignore[assignment]
+        assert plan.host_user_id is not None  # _check_plan set it (the host named, or the actor)
+        stream.host_user_id, stream.practice = plan.host_user_id, plan.practice
         stream.guests = [
             StreamGuest(
                 guest_id=slot.guest_id, position=i, planned_minutes=slot.planned_minutes, topic=slot.topic[:200]
@@ -500,7 +505,7 @@ class StreamService(SQLAlchemyAsyncRepositoryService[Stream]):
                 details={"current": stream.status, "wanted": status},
             )
         # A conditional update: two taps (or a tap and the scheduler) cannot both move it.
-        values: dict = {"status": status, "revision": Stream.revision + 1}
+        values: dict[str, Any] = {"status": status, "revision": Stream.revision + 1}
         if status == StreamStatus.LIVE.value:
             values["went_live_at"] = moment
         if status == StreamStatus.ENDED.value:
@@ -509,7 +514,7 @@ class StreamService(SQLAlchemyAsyncRepositoryService[Stream]):
             update(Stream).where(Stream.id == stream.id, Stream.status == stream.status).values(**values)
         )
         await self.session.refresh(stream)
-        if not result.rowcount and stream.status != status:
+        if not rows_matched(result) and stream.status != status:
             raise Conflict(N_("The stream changed meanwhile; reload and try again."))
         if status == StreamStatus.LIVE.value and stream.pinned_item_id is None and stream.lineup:
             stream.pinned_item_id = stream.lineup[0].id

@@ -40,7 +40,7 @@ CHECKIN_OPENS_BEFORE = timedelta(minutes=30)
 LATE_AFTER = timedelta(minutes=10)
 
 
-class ClassService(SQLAlchemyAsyncRepositoryService[TrainingClass]):
+class ClassService(SQLAlchemyAsyncRepositoryService[TrainingClass, SQLAlchemyAsyncRepository[TrainingClass]]):
     class Repo(SQLAlchemyAsyncRepository[TrainingClass]):
         model_type = TrainingClass
 
@@ -48,7 +48,9 @@ class ClassService(SQLAlchemyAsyncRepositoryService[TrainingClass]):
 
     @property
     def session(self) -> AsyncSession:
-        return self.repository.session
+        session = self.repository.session
+        assert isinstance(session, AsyncSession)  # services are built on a request's or a job's AsyncSession
+        return session
 
     @staticmethod
     def _clean_times(starts_at: datetime, ends_at: datetime) -> tuple[datetime, datetime]:

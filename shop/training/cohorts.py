@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,7 +32,7 @@ from shop.training.reminders import sync_cohort_reminders
 from shop.villages.services import clean_phone
 
 
-class CohortService(SQLAlchemyAsyncRepositoryService[Cohort]):
+class CohortService(SQLAlchemyAsyncRepositoryService[Cohort, SQLAlchemyAsyncRepository[Cohort]]):
     class Repo(SQLAlchemyAsyncRepository[Cohort]):
         model_type = Cohort
 
@@ -40,7 +40,9 @@ class CohortService(SQLAlchemyAsyncRepositoryService[Cohort]):
 
     @property
     def session(self) -> AsyncSession:
-        return self.repository.session
+        session = self.repository.session
+        assert isinstance(session, AsyncSession)  # services are built on a request's or a job's AsyncSession
+        return session
 
     async def create_cohort(
         self, actor: Principal, *, course_id: int, name: str, starts_on: date | None, ends_on: date | None = None
@@ -73,7 +75,7 @@ class CohortService(SQLAlchemyAsyncRepositoryService[Cohort]):
     ) -> tuple[Sequence[Cohort], int]:
         if actor.kind != "user":
             raise NotFound()
-        filters: list = []
+        filters: list[ColumnElement[bool]] = []
         if actor.is_staff:
             scope = actor.village_filter()
             if scope is not None:

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,7 +46,7 @@ def _trainee_courses(user_id: int) -> Select[tuple[int]]:
     )
 
 
-class CourseService(SQLAlchemyAsyncRepositoryService[Course]):
+class CourseService(SQLAlchemyAsyncRepositoryService[Course, SQLAlchemyAsyncRepository[Course]]):
     class Repo(SQLAlchemyAsyncRepository[Course]):
         model_type = Course
 
@@ -54,7 +54,9 @@ class CourseService(SQLAlchemyAsyncRepositoryService[Course]):
 
     @property
     def session(self) -> AsyncSession:
-        return self.repository.session
+        session = self.repository.session
+        assert isinstance(session, AsyncSession)  # services are built on a request's or a job's AsyncSession
+        return session
 
     async def create_course(
         self,
@@ -101,7 +103,7 @@ class CourseService(SQLAlchemyAsyncRepositoryService[Course]):
         return course
 
     async def list_for(self, actor: Principal, paging: Paging) -> tuple[Sequence[Course], int]:
-        filters: list = []
+        filters: list[ColumnElement[bool]] = []
         if actor.kind != "user":
             raise NotFound()
         if actor.is_staff:

@@ -93,15 +93,15 @@ async def seed_training_demo(session: AsyncSession, admin: Principal, village_id
     courses = CourseService(session=session)
     lessons = list(course.lessons)
     for username, (done_days, marks) in TRAINEES.items():
-        user = users.get(username)
-        if user is None:
+        member = users.get(username)
+        if member is None:
             continue
-        trainee = principal_for_user(user)
+        trainee = principal_for_user(member)
         for lesson, days_ago in zip(lessons, done_days, strict=False):
             await courses.complete_lesson(trainee, lesson.id, now=utcnow() - timedelta(days=days_ago))
         for training_class, status in zip(held, marks, strict=True):
             if status:
-                await classes.record_attendance(admin, training_class.id, {user.id: status})
+                await classes.record_attendance(admin, training_class.id, {member.id: status})
     await _seed_practice_streams(session, village_id, users)
     for user in users.values():
         await progress.issue_if_met(cohort, user.id)

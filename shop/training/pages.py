@@ -33,7 +33,7 @@ CodePath = Annotated[str, PathParameter(max_length=64)]
 
 
 def _stream_labels() -> dict[str, str]:
-    return {status.value: i18n.translate(label) for status, label in STATUS_LABELS.items()}
+    return {str(status): i18n.translate(label) for status, label in STATUS_LABELS.items()}
 
 
 # --- the trainee's home --------------------------------------------------------------------------------

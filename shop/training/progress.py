@@ -349,7 +349,7 @@ class TrainingProgress:
         return TraineeHome(courses, next_class, list(streams.scalars()), my_attendance)
 
 
-class CertificateService(SQLAlchemyAsyncRepositoryService[Certificate]):
+class CertificateService(SQLAlchemyAsyncRepositoryService[Certificate, SQLAlchemyAsyncRepository[Certificate]]):
     class Repo(SQLAlchemyAsyncRepository[Certificate]):
         model_type = Certificate
 

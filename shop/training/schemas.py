@@ -226,7 +226,11 @@ class ProgressOut(msgspec.Struct, omit_defaults=True):
             practice_streams_hosted=standing.practice_hosted,
             required_practice_streams=rule.min_practice_streams,
             completed=progress.completed,
-            certificate_url=f"/certificates/{progress.certificate.code}" if progress.completed else None,
+            certificate_url=(
+                f"/certificates/{progress.certificate.code}"
+                if progress.certificate is not None and progress.completed
+                else None
+            ),
         )
 
 

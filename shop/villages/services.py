@@ -9,7 +9,7 @@ from datetime import datetime
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from shop.accounts.principal import Principal
@@ -54,7 +54,7 @@ def clean_members(names: Sequence[str] | None) -> list[str]:
     return members
 
 
-class VillageService(SQLAlchemyAsyncRepositoryService[Village]):
+class VillageService(SQLAlchemyAsyncRepositoryService[Village, SQLAlchemyAsyncRepository[Village]]):
     class Repo(SQLAlchemyAsyncRepository[Village]):
         model_type = Village
 
@@ -93,7 +93,7 @@ class VillageService(SQLAlchemyAsyncRepositoryService[Village]):
         return village
 
 
-class HouseholdService(SQLAlchemyAsyncRepositoryService[Household]):
+class HouseholdService(SQLAlchemyAsyncRepositoryService[Household, SQLAlchemyAsyncRepository[Household]]):
     class Repo(SQLAlchemyAsyncRepository[Household]):
         model_type = Household
 
@@ -138,7 +138,7 @@ class HouseholdService(SQLAlchemyAsyncRepositoryService[Household]):
         except IntegrityError as exc:  # a concurrent registration took the code first
             raise Conflict(N_("The household code %(code)s is already taken."), field="code", code=code) from exc
 
-    def _scope(self, actor: Principal) -> list:
+    def _scope(self, actor: Principal) -> list[ColumnElement[bool]]:
         if actor.kind == "household":
             return [Household.id == actor.id]
         if actor.is_admin:

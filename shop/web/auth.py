@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
-from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.authentication import AbstractAuthenticationMiddleware, AuthenticationResult
@@ -25,6 +24,7 @@ from shop.accounts.services import AuthService
 from shop.accounts.sessions import PRINCIPAL_LOADED, ROTATE, SESSION_KEY, DatabaseSessionConfig, principal_key
 from shop.db import read_session
 from shop.settings import Settings
+from shop.web.scope import AnyConnection, scope_value
 
 EXCLUDE_OPT = "exclude_from_auth"
 PUBLIC = {EXCLUDE_OPT: True}
@@ -35,11 +35,11 @@ def session_payload(principal: Principal) -> dict[str, Any]:
     return {SESSION_KEY: f"{principal.kind[0]}:{principal.id}", ROTATE: True}
 
 
-async def principal_from_session(session: dict[str, Any], connection: ASGIConnection) -> Principal | None:
+async def principal_from_session(session: dict[str, Any], connection: AnyConnection) -> Principal | None:
     parsed = principal_key(session)
     if parsed is None:
         return None
-    loaded = connection.scope.get(PRINCIPAL_LOADED)
+    loaded: tuple[tuple[str, int], Principal | None] | None = scope_value(connection.scope, PRINCIPAL_LOADED)
     if loaded is not None and loaded[0] == parsed:
         return loaded[1]  # read with the session row, in the same transaction
     config: SQLAlchemyAsyncConfig = connection.app.state.alchemy_config
@@ -47,7 +47,7 @@ async def principal_from_session(session: dict[str, Any], connection: ASGIConnec
         return await AuthService(db_session, connection.app.state.hasher).load_principal(*parsed)
 
 
-async def optional_principal(connection: ASGIConnection) -> Principal | None:
+async def optional_principal(connection: AnyConnection) -> Principal | None:
     """For public pages that adapt when someone is logged in (they skip the auth middleware)."""
     user = connection.scope.get("user")
     if isinstance(user, Principal):
@@ -58,7 +58,7 @@ async def optional_principal(connection: ASGIConnection) -> Principal | None:
     return await principal_from_session(session, connection)
 
 
-def build_session_auth(settings: Settings, alchemy: SQLAlchemyAsyncConfig) -> SessionAuth:
+def build_session_auth(settings: Settings, alchemy: SQLAlchemyAsyncConfig) -> SessionAuth[Principal, Any]:
     session_config = DatabaseSessionConfig(
         alchemy=alchemy,
         key="shop_session",
@@ -137,7 +137,7 @@ class TokenCache:
                 del self._loading[token]
 
 
-def bearer_token(connection: ASGIConnection) -> str | None:
+def bearer_token(connection: AnyConnection) -> str | None:
     header = connection.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
@@ -148,7 +148,7 @@ def bearer_token(connection: ASGIConnection) -> str | None:
 class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
     """Authenticates ``/api/v1`` calls by their ``Authorization: Bearer`` token."""
 
-    async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
+    async def authenticate_request(self, connection: AnyConnection) -> AuthenticationResult:
         token = bearer_token(connection)
         if token is None:
             raise NotAuthorizedException("a bearer token is required (POST /api/v1/auth/token)")
@@ -167,7 +167,7 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
         return AuthenticationResult(user=principal, auth=token)
 
 
-def _principal(connection: ASGIConnection) -> Principal:
+def _principal(connection: AnyConnection) -> Principal:
     user = connection.scope.get("user")
     if not isinstance(user, Principal):
         raise NotAuthorizedException()
@@ -178,17 +178,17 @@ def _principal(connection: ASGIConnection) -> Principal:
 # the GIL) on every request for what is a dictionary lookup.
 
 
-async def requires_staff(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def requires_staff(connection: AnyConnection, _: BaseRouteHandler) -> None:
     if not _principal(connection).is_staff:
         raise PermissionDeniedException("staff only")
 
 
-async def requires_admin(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def requires_admin(connection: AnyConnection, _: BaseRouteHandler) -> None:
     if not _principal(connection).is_admin:
         raise PermissionDeniedException("county operators only")
 
 
-async def requires_user(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def requires_user(connection: AnyConnection, _: BaseRouteHandler) -> None:
     """The village's tools (products, streams, training): its staff and trainees, not the township's or the
     county's officers, who keep no village's books."""
     principal = _principal(connection)
@@ -196,24 +196,24 @@ async def requires_user(connection: ASGIConnection, _: BaseRouteHandler) -> None
         raise PermissionDeniedException("staff and trainees only")
 
 
-async def requires_account(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def requires_account(connection: AnyConnection, _: BaseRouteHandler) -> None:
     """Anyone with a staff account, officers included (their own account, password, calendar)."""
     if _principal(connection).kind != "user":
         raise PermissionDeniedException("staff accounts only")
 
 
-async def requires_household(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def requires_household(connection: AnyConnection, _: BaseRouteHandler) -> None:
     if _principal(connection).kind != "household":
         raise PermissionDeniedException("households only")
 
 
-async def requires_handler(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def requires_handler(connection: AnyConnection, _: BaseRouteHandler) -> None:
     """Those who answer villagers' cases: the village secretary, the township officer, the county supervisor
     and the admin."""
     if _principal(connection).role not in ("secretary", "township", "county", "admin"):
         raise PermissionDeniedException("case handlers only")
 
 
-async def requires_officer(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def requires_officer(connection: AnyConnection, _: BaseRouteHandler) -> None:
     if _principal(connection).role not in ("township", "county", "admin"):
         raise PermissionDeniedException("township, county and admin only")

@@ -190,7 +190,7 @@ def _nice_ceiling(value: int) -> int:
     """The smallest 1, 2 or 5 × 10ⁿ at or above ``value``, so the scale reads as a round number."""
     if value <= 0:
         return 0
-    magnitude = 10 ** (len(str(value)) - 1)
+    magnitude: int = 10 ** (len(str(value)) - 1)
     for factor in (1, 2, 5, 10):
         if factor * magnitude >= value:
             return factor * magnitude

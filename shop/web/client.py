@@ -15,6 +15,8 @@ from functools import lru_cache
 
 from litestar.types import Scope
 
+from shop.web.scope import scope_value, set_scope_value
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 _SCOPE_KEY = "_shop_client_address"
 
@@ -78,7 +80,7 @@ def real_client_address(peer: str, forwarded_for: Sequence[str], proxies: Sequen
 
 def client_address(scope: Scope, proxies: Sequence[Network] | None = None) -> str:
     """The real client address of this request (worked out once per request)."""
-    known = scope.get(_SCOPE_KEY)  # type: ignore[call-overload]
+    known = scope_value(scope, _SCOPE_KEY)
     if known is not None:
         return str(known)
     if proxies is None:
@@ -87,5 +89,5 @@ def client_address(scope: Scope, proxies: Sequence[Network] | None = None) -> st
     peer = client[0] if client else ""
     forwarded = [v.decode("latin-1") for k, v in scope.get("headers", ()) if k == b"x-forwarded-for"] if proxies else []
     address = real_client_address(peer, forwarded, proxies)
-    scope[_SCOPE_KEY] = address  # type: ignore[literal-required]
+    set_scope_value(scope, _SCOPE_KEY, address)
     return address

@@ -25,16 +25,22 @@ def provide_actor(request: Request[Any, Any, Any]) -> Principal:
     return user
 
 
+# The application's state is an untyped bag (Litestar's State): each provider names what it takes from it.
+
+
 def provide_hasher(state: State) -> SecretHasher:
-    return state.hasher
+    hasher: SecretHasher = state.hasher
+    return hasher
 
 
 def provide_settings(state: State) -> Settings:
-    return state.settings
+    settings: Settings = state.settings
+    return settings
 
 
 def provide_events(state: State) -> DomainEvents:
-    return state.domains.events
+    events: DomainEvents = state.domains.events
+    return events
 
 
 SHARED_DEPENDENCIES = {

@@ -46,7 +46,9 @@ async def desk_figures(db_session: DbSession, village_id: int) -> dict[str, Any]
                 )
                 .group_by(Order.status)
             )
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     owed = (
         await db_session.execute(

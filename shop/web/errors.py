@@ -50,7 +50,7 @@ MESSAGES = {
 }
 
 
-def is_api(request: Request) -> bool:
+def is_api(request: Request[Any, Any, Any]) -> bool:
     return request.url.path.startswith("/api/") or request.url.path.startswith("/schema")
 
 
@@ -61,7 +61,7 @@ def _json(status: int, detail: str, **extra: Any) -> Response[dict[str, Any]]:
     return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
 
 
-def error_page(request: Request, status: int, message: str | None = None) -> Template:
+def error_page(request: Request[Any, Any, Any], status: int, message: str | None = None) -> Template:
     ensure_locale(request.scope)
     title = i18n.translate(TITLES.get(status, TITLES[400]))
     text = message or i18n.translate(MESSAGES.get(status, TITLES[400]))
@@ -72,20 +72,20 @@ def error_page(request: Request, status: int, message: str | None = None) -> Tem
     )
 
 
-def login_redirect(request: Request) -> Redirect:
+def login_redirect(request: Request[Any, Any, Any]) -> Redirect:
     path = request.url.path
     target = "/household/login" if path == "/household" or path.startswith("/household/") else "/login"
     return Redirect(f"{target}?next={quote(path)}", status_code=303)
 
 
-def domain_error_handler(request: Request, exc: DomainError) -> Response:
+def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     message = exc.render(i18n.translate)
     if is_api(request):
         return _json(exc.status_code, message, field=exc.field, **exc.details)
     return error_page(request, exc.status_code, message)
 
 
-def http_exception_handler(request: Request, exc: HTTPException) -> Response:
+def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     ensure_locale(request.scope)
     status = exc.status_code
     if is_api(request):
@@ -112,7 +112,7 @@ def _validation_detail(exc: ValidationException) -> str:
     return "; ".join(parts) or (exc.detail or "invalid input")
 
 
-def integrity_error_handler(request: Request, exc: IntegrityError) -> Response:
+def integrity_error_handler(request: Request[Any, Any, Any], exc: IntegrityError) -> Response[Any]:
     # A uniqueness or constraint race the service could not see coming: the state changed under us.
     log.warning("integrity error on %s %s: %s", request.method, safe_path(request.url.path), type(exc.orig).__name__)
     message = i18n.translate(N_("This clashes with a change made at the same moment. Please reload and try again."))
@@ -121,7 +121,7 @@ def integrity_error_handler(request: Request, exc: IntegrityError) -> Response:
     return error_page(request, 409, message)
 
 
-def operational_error_handler(request: Request, exc: OperationalError) -> Response:
+def operational_error_handler(request: Request[Any, Any, Any], exc: OperationalError) -> Response[Any]:
     text = str(exc.orig).lower()
     if "locked" in text or "busy" in text or "could not serialize" in text or "deadlock" in text:
         log.warning("database busy on %s %s", request.method, safe_path(request.url.path))
@@ -131,7 +131,7 @@ def operational_error_handler(request: Request, exc: OperationalError) -> Respon
     return internal_error_handler(request, exc)
 
 
-def database_error_handler(request: Request, exc: DBAPIError) -> Response:
+def database_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
     # PostgreSQL refuses a NUL character in text ("invalid byte sequence for encoding UTF8: 0x00"): the
     # input is wrong, wherever it came in (a search box, a query parameter, a pasted title).
     if "0x00" in str(exc.orig) or type(exc.orig).__name__ == "CharacterNotInRepertoireError":
@@ -142,7 +142,7 @@ def database_error_handler(request: Request, exc: DBAPIError) -> Response:
     return internal_error_handler(request, exc)
 
 
-def internal_error_handler(request: Request, exc: Exception) -> Response:
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.error("unhandled %s on %s %s", type(exc).__name__, request.method, safe_path(request.url.path), exc_info=exc)
     if is_api(request):
         return _json(HTTP_500_INTERNAL_SERVER_ERROR, "internal server error")

@@ -7,6 +7,7 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from shop import i18n
+from shop.web.scope import scope_value, set_scope_value
 
 SECURITY_HEADERS = (
     ("x-content-type-options", "nosniff"),
@@ -65,7 +66,7 @@ def resolve_locale(scope: Scope) -> tuple[str, str | None]:
 
 def ensure_locale(scope: Scope) -> str:
     """For answers made outside the middleware (an unknown address): choose the language now."""
-    locale = scope.get(LOCALE_SCOPE_KEY)  # type: ignore[call-overload]
+    locale: str | None = scope_value(scope, LOCALE_SCOPE_KEY)
     if locale is None:
         locale, _ = resolve_locale(scope)
         i18n.set_locale(locale)
@@ -83,7 +84,7 @@ async def add_standard_headers(message: Message, scope: Scope) -> None:
     five lookups cost more than the rest of this hook."""
     if message["type"] == "http.response.start":
         raw = MutableScopeHeaders.from_message(message).headers
-        locale = scope.get(LOCALE_SCOPE_KEY) or i18n.get_locale()  # type: ignore[call-overload]
+        locale = scope_value(scope, LOCALE_SCOPE_KEY) or i18n.get_locale()
         present = {name.lower() for name, _ in raw}
         if _CONTENT_LANGUAGE in present:
             raw[:] = [header for header in raw if header[0].lower() != _CONTENT_LANGUAGE]
@@ -103,7 +104,7 @@ class LocaleMiddleware(ASGIMiddleware):
         locale, chosen = resolve_locale(scope)
         is_api = scope["path"].startswith("/api/")
         i18n.set_locale(locale)
-        scope[LOCALE_SCOPE_KEY] = locale  # type: ignore[literal-required]
+        set_scope_value(scope, LOCALE_SCOPE_KEY, locale)
 
         if not chosen or is_api:  # nothing to remember: the answer goes out as it is
             await next_app(scope, receive, send)

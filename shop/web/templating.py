@@ -48,7 +48,7 @@ def local_date(value: date | datetime | None) -> str:
     return value.isoformat()
 
 
-def lang_url(request: Request, locale: str) -> str:
+def lang_url(request: Request[Any, Any, Any], locale: str) -> str:
     params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
     params.append(("lang", "zh" if locale == "zh_CN" else "en"))
     return f"{request.url.path}?{urlencode(params)}"
@@ -72,7 +72,7 @@ def build_environment(templates_dir: Path) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_callables(  # type: ignore[attr-defined]
+    env.install_gettext_callables(  # type: ignore[attr-defined]  # added to the Environment by jinja2.ext.i18n
         gettext=lambda message: i18n.translate(message),
         ngettext=lambda s, p, n: i18n.translations(i18n.get_locale()).ngettext(s, p, n),
         newstyle=True,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.engine import Connection
@@ -26,7 +26,9 @@ from shop.orders.stock import (
     ADDRESS_MAX,
     BUYER_NAME_MAX,
     BUYER_PHONE_MAX,
+    LINES,
     NOTE_MAX,
+    ORDERS,
     TRACKING_NO_MAX,
     Driver,
     NewOrderRows,
@@ -46,6 +48,8 @@ REFUNDED = OrderStatus.REFUNDED.value
 FORWARD = (PLACED, PAID, SHIPPED, COMPLETED, REFUNDED)
 _RANK = {status: rank for rank, status in enumerate(FORWARD)}
 # The widths of the columns ids go into: a longer id would be cut, and a cut id matches the wrong order.
+HELD = cast(Table, HeldLine.__table__)  # declarative tables are Tables; SQLAlchemy types them as FromClause
+IMPORTS = cast(Table, OrderImport.__table__)
 MAX_ID_LENGTH = 64
 IMPORT_ACTOR = "import"
 
@@ -222,7 +226,7 @@ def _rows_for_keys(
 def _existing_orders(conn: Connection, job: ChunkJob) -> dict[str, tuple[int, str]]:
     rows = _rows_for_keys(
         conn,
-        Order.__table__,
+        ORDERS,
         ("id", "external_id", "status"),
         {"village_id": job.village_id, "source": job.platform},
         "external_id",
@@ -234,7 +238,7 @@ def _existing_orders(conn: Connection, job: ChunkJob) -> dict[str, tuple[int, st
 def _existing_line_keys(conn: Connection, job: ChunkJob, keys: list[str]) -> dict[str, int]:
     rows = _rows_for_keys(
         conn,
-        OrderLine.__table__,
+        LINES,
         ("line_key", "order_id"),
         {"village_id": job.village_id, "source": job.platform},
         "line_key",
@@ -247,7 +251,7 @@ def _existing_held(conn: Connection, job: ChunkJob, keys: list[str]) -> dict[str
     """line_key → (held line id, still unresolved)."""
     rows = _rows_for_keys(
         conn,
-        HeldLine.__table__,
+        HELD,
         ("id", "line_key", "resolved_at"),
         {"village_id": job.village_id, "platform": job.platform},
         "line_key",
@@ -347,7 +351,7 @@ def _known_orders(
 def _mark_resolved(conn: Connection, job: ChunkJob, resolved: list[int]) -> None:
     if not resolved:
         return
-    held = HeldLine.__table__
+    held = HELD
     conn.execute(
         update(held)
         .where(held.c.id == bindparam("held_id"))
@@ -360,7 +364,7 @@ def _record_progress(conn: Connection, job: ChunkJob, result: ChunkResult) -> No
     """The chunk's counts on its import's row, in the chunk's own transaction."""
     if job.import_id is None:
         return
-    imports = OrderImport.__table__
+    imports = IMPORTS
     conn.execute(
         update(imports)
         .where(imports.c.id == job.import_id)
@@ -631,7 +635,7 @@ def _hold(
             data = line_data(line)
             data["fault"] = {"message": fault.message, "params": dict(fault.params)}
             data["unmatched"] = line.line_no in faults
-            values = {
+            values: dict[str, Any] = {
                 "reason": fault.render()[:300],
                 "data": data,
                 "product_name": line.product_name[:200],
@@ -656,19 +660,19 @@ def _hold(
                         "created_at": job.now,
                     }
                 )
-    held = HeldLine.__table__
+    held = HELD
     if inserts:
         conn.execute(insert(held), inserts)
     if updates:
         keep_import = job.import_id is None
-        values: dict[str, Any] = {
+        new_values: dict[str, Any] = {
             name: bindparam(f"new_{name}")
             for name in ("reason", "data", "product_name", "merchant_code", "order_no", "resolved_at", "updated_at")
         }
         if not keep_import:
-            values["import_id"] = bindparam("new_import_id")
+            new_values["import_id"] = bindparam("new_import_id")
         conn.execute(
-            update(held).where(held.c.id == bindparam("held_id")).values(**values),
+            update(held).where(held.c.id == bindparam("held_id")).values(**new_values),
             [
                 {"held_id": row["held_id"], **{f"new_{key}": value for key, value in row.items() if key != "held_id"}}
                 for row in updates

@@ -285,7 +285,7 @@ def _refuse_excel_damage(id_columns: Mapping[str, Sequence[str]], table: Table, 
         if ("E+" in text or "e+" in text) and _E_NOTATION.search(text):
             _raise_mangled(values, _E_NOTATION, table, mapping[name])
     for name in ("order_no", "line_no"):
-        values = id_columns.get(name)
+        values = id_columns.get(name) or ()
         if not values:
             continue
         # Real ids end in zeros now and then; every long one doing so is Excel's 15-digit cut.
