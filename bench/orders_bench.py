@@ -330,7 +330,7 @@ def run_backend(
     lua = write_lua(work, token, product_id)
     naive_lua = write_lua(work, token, 1)  # the peer reads only items[0].quantity; its product is always 1
     ours = server(
-        [sys.executable, "-m", "shop", "run", "--no-scheduler", "--no-demo"],
+        [sys.executable, "-m", "shop", "run", "--no-scheduler"],
         {**env, "SHOP_PORT": str(ours_port)},
         f"{ours_url}/healthz",
         work / f"{name}-ours.log",

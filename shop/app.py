@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
 from litestar import Litestar, Router
 from litestar.config.app import AppConfig
@@ -17,6 +19,8 @@ from litestar.types import ControllerRouterHandler
 from shop.accounts import controllers as accounts_api
 from shop.accounts import pages as accounts_pages
 from shop.accounts.secrets import SecretHasher
+from shop.accounts.services import Logins
+from shop.accounts.throttle import HashGate
 from shop.cases import controllers as cases_api
 from shop.cases import pages as cases_pages
 from shop.catalogue import controllers as catalogue_api
@@ -121,11 +125,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
     domains = link_domains(live_hub)
     order_writer = OrderWriter(alchemy, settings)
     order_imports = OrderImports(alchemy, settings, domains.events)
+    hasher = SecretHasher(settings)
+    # One hash at a time per core this worker can call its own: the workers of a machine share its cores.
+    hash_slots = settings.login_hash_slots or max(1, (os.cpu_count() or 1) // max(1, settings.workers))
+    login_gate = HashGate(hash_slots, settings.login_hash_queue)
 
     return Litestar(
         route_handlers=[api, static, healthz, *PAGE_ROUTES],
         on_startup=[freeze_startup_heap],
-        on_shutdown=[order_writer.close, order_imports.close],
+        on_shutdown=[order_writer.close, order_imports.close, login_gate.close],
         plugins=[SQLAlchemyPlugin(config=alchemy), FlashPlugin(FlashConfig(template_config=template_config))],
         on_app_init=[session_auth.on_app_init, outermost_middleware],
         csrf_config=CSRFConfig(
@@ -155,7 +163,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             {
                 "settings": settings,
                 "alchemy_config": alchemy,
-                "hasher": SecretHasher(settings),
+                "hasher": hasher,
+                "logins": Logins(alchemy, hasher, login_gate, settings.secret_key),
                 "token_cache": TokenCache(),
                 "live_hub": live_hub,
                 "domains": domains,

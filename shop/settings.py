@@ -56,10 +56,10 @@ class Settings:
     max_body_bytes: int = 10 * 1024 * 1024
     # Reverse proxies whose X-Forwarded-For is believed (SHOP_TRUSTED_PROXIES, as networks); none by default.
     trusted_proxies: tuple[str, ...] = ()
-    # Password and PIN hashes at a time in one worker (0: one per core), and how many may wait beside them
-    # before a login is answered 503 at once.
+    # Password and PIN hashes at a time in one worker (0: the machine's cores shared among its workers), and
+    # how many may wait beside them before a login is answered 503 at once.
     login_hash_slots: int = 0
-    login_hash_queue: int = 16
+    login_hash_queue: int = 8
     backup_keep: int = 14
     # FULL: a commit the service acknowledged survives a power cut. Tests may relax it for speed.
     sqlite_synchronous: str = "FULL"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from advanced_alchemy.base import BigIntAuditBase
+from advanced_alchemy.base import BigIntAuditBase, DefaultBase
 from advanced_alchemy.extensions.litestar.session import SessionModelMixin
 from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import CheckConstraint, ForeignKey, String
@@ -34,9 +34,10 @@ class User(BigIntAuditBase):
     township: Mapped[str] = mapped_column(String(100), default="", server_default="")
     county: Mapped[str] = mapped_column(String(100), default="", server_default="")
     password_hash: Mapped[str] = mapped_column(String(200))
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     active: Mapped[bool] = mapped_column(default=True)
+    # Grows whenever the password, the role, the village or area, or the account's standing changes (and
+    # on "sign out everywhere"): every session and token made under an older generation stops working.
+    credential_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     # The secret in the user's calendar feed address (/calendar/{secret}.ics).
     calendar_secret: Mapped[str] = mapped_column(String(64), unique=True)
 
@@ -72,3 +73,18 @@ class WebSession(SessionModelMixin):
     """Server-side session rows behind the HttpOnly session cookie."""
 
     __tablename__ = "web_session"
+
+
+class LoginThrottle(DefaultBase):
+    """Failed-login counts, one row per key, shared by every worker and machine (see shop.accounts.throttle).
+
+    Keys: ``a:<address>`` (a client address, all names), ``u:<username>`` / ``h:<household code>`` (one
+    account, all addresses), ``u:<username>@<address>`` / ``h:<code>@<address>`` (one account from one
+    address). ``attempts`` counts the window's reserved attempts, a success gives its own back.
+    """
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), index=True)
+    attempts: Mapped[int] = mapped_column(default=0)

@@ -7,20 +7,24 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
+from sqlalchemy import select
 
 from shop import i18n
-from shop.accounts.controllers import LOGIN_RATE_LIMIT
+from shop.accounts.access import end_access
+from shop.accounts.models import User
 from shop.accounts.principal import Principal
 from shop.accounts.services import (
-    AuthService,
+    Logins,
     UserService,
     has_admin,
     principal_for_household,
     principal_for_user,
 )
+from shop.accounts.throttle import DEVICE_COOKIE
 from shop.db import read_session
 from shop.errors import N_, AuthenticationFailed, DomainError, InvalidInput
 from shop.web.auth import PUBLIC, optional_principal, requires_account, session_payload
+from shop.web.client import client_address
 from shop.web.deps import Actor, DbSession, Hasher
 from shop.web.forms import form_error, notify, read_form
 
@@ -81,21 +85,48 @@ async def login_page(request: Request[Any, Any, Any], next: FromQuery[str | None
     )
 
 
-@post("/login", opt=PUBLIC, middleware=[LOGIN_RATE_LIMIT.middleware])
-async def login_submit(request: Request[Any, Any, Any], db_session: DbSession, hasher: Hasher) -> Template | Redirect:
+def _remember_device(request: Request[Any, Any, Any], response: Redirect, mark: str) -> Redirect:
+    """This device logged in to the account: later it is not held to the account's ceiling of failures
+    from every address (see shop.accounts.throttle)."""
+    response.set_cookie(
+        DEVICE_COOKIE,
+        mark,
+        max_age=400 * 24 * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.settings.cookie_secure,
+    )
+    return response
+
+
+def _login_error(template: str, exc: DomainError, **context: Any) -> Template:
+    page = form_error(template, exc, **context)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        page.headers["Retry-After"] = str(retry_after)
+    return page
+
+
+@post("/login", opt=PUBLIC)
+async def login_submit(request: Request[Any, Any, Any]) -> Template | Redirect:
     form = await read_form(request)
     next_path = str(form.get("next") or "")
+    logins: Logins = request.app.state.logins
     try:
-        user = await AuthService(db_session, hasher).authenticate_user(
-            str(form.get("username") or ""), str(form.get("password") or "")
+        user = await logins.user(
+            str(form.get("username") or ""),
+            str(form.get("password") or ""),
+            client_address(request.scope),
+            device=request.cookies.get(DEVICE_COOKIE, ""),
         )
     except DomainError as exc:
         values = {"username": str(form.get("username") or "")}
         first_admin = await needs_first_admin(request)
-        return form_error("accounts/login.html", exc, form=values, next=next_path, user=None, first_admin=first_admin)
+        return _login_error("accounts/login.html", exc, form=values, next=next_path, user=None, first_admin=first_admin)
     principal = principal_for_user(user)
     request.set_session(session_payload(principal))
-    return Redirect(safe_next(next_path, home_for(principal)), status_code=303)
+    redirect = Redirect(safe_next(next_path, home_for(principal)), status_code=303)
+    return _remember_device(request, redirect, logins.device_mark("u", user.username))
 
 
 @get("/household/login", opt=PUBLIC, name="household_login")
@@ -106,20 +137,25 @@ async def household_login_page(code: FromQuery[str | None] = None, next: FromQue
     )
 
 
-@post("/household/login", opt=PUBLIC, middleware=[LOGIN_RATE_LIMIT.middleware])
-async def household_login_submit(
-    request: Request[Any, Any, Any], db_session: DbSession, hasher: Hasher
-) -> Template | Redirect:
+@post("/household/login", opt=PUBLIC)
+async def household_login_submit(request: Request[Any, Any, Any]) -> Template | Redirect:
     form = await read_form(request)
     code = str(form.get("code") or "")
     next_path = str(form.get("next") or "")
+    logins: Logins = request.app.state.logins
     try:
-        household = await AuthService(db_session, hasher).authenticate_household(code, str(form.get("pin") or ""))
+        household = await logins.household(
+            code,
+            str(form.get("pin") or ""),
+            client_address(request.scope),
+            device=request.cookies.get(DEVICE_COOKIE, ""),
+        )
     except DomainError as exc:
-        return form_error("accounts/household_login.html", exc, form={"code": code}, next=next_path, user=None)
+        return _login_error("accounts/household_login.html", exc, form={"code": code}, next=next_path, user=None)
     principal = principal_for_household(household)
     request.set_session(session_payload(principal))
-    return Redirect(safe_next(next_path, "/household"), status_code=303)
+    redirect = Redirect(safe_next(next_path, "/household"), status_code=303)
+    return _remember_device(request, redirect, logins.device_mark("h", household.code))
 
 
 @post("/logout", opt=PUBLIC)
@@ -154,14 +190,22 @@ async def change_password(
     request: Request[Any, Any, Any], actor: Actor, db_session: DbSession, hasher: Hasher
 ) -> Template | Redirect:
     form = await read_form(request)
+    logins: Logins = request.app.state.logins
+    # The current password is checked as a login is (counted, no transaction open while it is hashed),
+    # before this request's own transaction starts.
+    async with read_session(request.app.state.alchemy_config) as session:
+        username = await session.scalar(select(User.username).where(User.id == actor.id))
+    current_ok = True
+    try:
+        await logins.user(username or "", str(form.get("current") or ""), client_address(request.scope))
+    except AuthenticationFailed:
+        current_ok = False
     users = UserService(session=db_session)
     account = await users.get_for(actor, actor.id)
     try:
-        try:
-            await AuthService(db_session, hasher).authenticate_user(account.username, str(form.get("current") or ""))
-        except AuthenticationFailed:
-            raise InvalidInput("current", N_("That is not your current password.")) from None
-        await users.set_password(actor, hasher, actor.id, str(form.get("password") or ""))
+        if not current_ok:
+            raise InvalidInput("current", N_("That is not your current password."))
+        user = await users.set_password(actor, hasher, actor.id, str(form.get("password") or ""))
     except DomainError as exc:
         return form_error(
             "accounts/account.html",
@@ -171,7 +215,28 @@ async def change_password(
             calendar_url=calendar_url(request, account.calendar_secret),
             user=actor,
         )
-    notify(request, i18n.gettext_(N_("Your password was changed.")))
+    # Every other session and token of the account ended with the change; this one carries on.
+    request.set_session(session_payload(principal_for_user(user)))
+    notify(request, i18n.gettext_(N_("Your password was changed. You were signed out everywhere else.")))
+    return Redirect("/account", status_code=303)
+
+
+@post("/account/sign-out-everywhere", guards=[requires_account])
+async def sign_out_everywhere(request: Request[Any, Any, Any], actor: Actor, db_session: DbSession) -> Redirect:
+    """A lost phone, a shared computer: every session and token of the account ends, this one too."""
+    await end_access(db_session, actor.kind, actor.id)
+    request.clear_session()
+    return Redirect("/login", status_code=303)
+
+
+@post("/account/calendar", guards=[requires_account])
+async def rotate_calendar(request: Request[Any, Any, Any], actor: Actor, db_session: DbSession) -> Redirect:
+    """A new calendar feed address: the old one answers 404 from now on."""
+    await UserService(session=db_session).rotate_calendar_secret(actor)
+    notify(
+        request,
+        i18n.gettext_(N_("Your calendar has a new address: subscribe to it again; the old one no longer works.")),
+    )
     return Redirect("/account", status_code=303)
 
 
@@ -184,4 +249,6 @@ ROUTES = [
     logout,
     account_page,
     change_password,
+    sign_out_everywhere,
+    rotate_calendar,
 ]

@@ -20,6 +20,8 @@ class Principal:
     # A township officer's township and county, a county supervisor's county (as the villages spell them).
     township: str = ""
     county: str = ""
+    # The account's credential generation when this principal was read (what a new session remembers).
+    generation: int = 0
 
     @classmethod
     def system(cls) -> Principal:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import ColumnElement, select, update
@@ -15,10 +19,23 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import noload
 
+from shop.accounts import access  # noqa: F401 - its hooks end access when credentials change
 from shop.accounts.models import ApiToken, Role, User
 from shop.accounts.principal import Principal
 from shop.accounts.secrets import SecretHasher, new_token, token_digest
-from shop.db import rows_matched
+from shop.accounts.throttle import (
+    HOUSEHOLD_LIMITS,
+    USER_LIMITS,
+    AccountLocked,
+    HashGate,
+    Keys,
+    Limits,
+    already_full,
+    device_mark,
+    give_back,
+    reserve,
+)
+from shop.db import read_session, rows_matched, unit_of_work
 from shop.errors import N_, AuthenticationFailed, Conflict, InvalidInput, NotFound, PermissionDenied
 from shop.paging import Paging
 from shop.timeutil import as_utc, utcnow
@@ -27,9 +44,6 @@ from shop.villages.services import clean_phone, clean_text
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
 MIN_PASSWORD = 8
-USER_MAX_FAILURES = 10
-HOUSEHOLD_MAX_FAILURES = 5
-LOCK_FOR = timedelta(minutes=15)
 
 
 def principal_for_user(user: User) -> Principal:
@@ -41,12 +55,18 @@ def principal_for_user(user: User) -> Principal:
         name=user.name,
         township=user.township,
         county=user.county,
+        generation=user.credential_generation or 0,
     )
 
 
 def principal_for_household(household: Household) -> Principal:
     return Principal(
-        kind="household", id=household.id, role="household", village_id=household.village_id, name=household.head_name
+        kind="household",
+        id=household.id,
+        role="household",
+        village_id=household.village_id,
+        name=household.head_name,
+        generation=household.credential_generation or 0,
     )
 
 
@@ -183,72 +203,128 @@ class UserService(SQLAlchemyAsyncRepositoryService[User, SQLAlchemyAsyncReposito
         if user.id != actor.id and not (actor.is_admin or (actor.is_secretary and user.role == Role.TRAINEE)):
             raise PermissionDenied()
         user.password_hash = await asyncio.to_thread(hasher.hash_password, clean_password(password))
-        user.failed_logins = 0
-        user.locked_until = None
+        await self.repository.session.flush()
+        return user
+
+    async def rotate_calendar_secret(self, actor: Principal) -> User:
+        """The owner's calendar feed gets a new secret address; the old one stops answering."""
+        user = await self.get_for(actor, actor.id)
+        user.calendar_secret = secrets.token_urlsafe(24)
         await self.repository.session.flush()
         return user
 
 
+@dataclass(frozen=True, slots=True)
+class _Account:
+    """What a login reads before it verifies: nothing of the ORM stays attached while the hash runs."""
+
+    id: int | None
+    stored_hash: str | None
+    active: bool
+
+
+def _normalise(kind: str, name: str) -> str:
+    """A name as it is looked up and counted: a user name as typed, a household code in capitals."""
+    name = (name or "").strip()
+    return name[:64] if kind == "u" else name.upper()[:32]
+
+
+LOCKED_MESSAGE = N_("Wrong household code or PIN, or locked for 15 minutes after 5 mistakes.")
+
+
+class Logins:
+    """Staff and household logins: read the account, reserve an attempt, verify with no transaction open,
+    record a success in a short transaction. Known, unknown and inactive names take the same steps (an
+    unknown or inactive one is verified against a decoy hash and fails)."""
+
+    def __init__(self, alchemy: SQLAlchemyAsyncConfig, hasher: SecretHasher, gate: HashGate, secret_key: str) -> None:
+        self.alchemy = alchemy
+        self.hasher = hasher
+        self.gate = gate
+        self.secret_key = secret_key
+
+    def device_mark(self, kind: str, name: str) -> str:
+        """The mark a device keeps after logging in to this account (``u`` user name, ``h`` household code)."""
+        return device_mark(self.secret_key, Keys.of(kind, _normalise(kind, name), ""))
+
+    async def user(
+        self, username: str, password: str, address: str, *, device: str = "", now: datetime | None = None
+    ) -> User:
+        name = _normalise("u", username)
+        query = select(User.id, User.password_hash, User.active).where(User.username == name)
+        account_id = await self._login(
+            "u", name, password or "", address, query, self.hasher.verify_password, USER_LIMITS, now, None, device
+        )
+        async with read_session(self.alchemy) as session:
+            user = await session.get(User, account_id)
+        if user is None:
+            raise AuthenticationFailed()
+        return user
+
+    async def household(
+        self, code: str, pin: str, address: str, *, device: str = "", now: datetime | None = None
+    ) -> Household:
+        name = _normalise("h", code)
+        query = select(Household.id, Household.pin_hash, Household.active).where(Household.code == name)
+        account_id = await self._login(
+            "h",
+            name,
+            (pin or "").strip(),
+            address,
+            query,
+            self.hasher.verify_pin,
+            HOUSEHOLD_LIMITS,
+            now,
+            LOCKED_MESSAGE,
+            device,
+        )
+        async with read_session(self.alchemy) as session:
+            household = await session.get(Household, account_id, options=[noload(Household.members)])
+        if household is None:
+            raise AuthenticationFailed(LOCKED_MESSAGE)
+        return household
+
+    async def _login(
+        self,
+        kind: str,
+        name: str,
+        secret: str,
+        address: str,
+        query: Any,
+        verify: Callable[[str | None, str], bool],
+        limits: Limits,
+        now: datetime | None,
+        message: str | None,
+        device: str,
+    ) -> int:
+        now = now or utcnow()
+        keys = Keys.of(kind, name, address)
+        known = bool(device) and hmac.compare_digest(device, device_mark(self.secret_key, keys))
+        try:
+            async with read_session(self.alchemy) as session:
+                row = (await session.execute(query)).first()
+                await already_full(session, keys, limits, now, known_device=known)
+            async with unit_of_work(self.alchemy) as session:
+                await reserve(session, keys, limits, now, known_device=known)
+        except AccountLocked:
+            raise AuthenticationFailed(message) from None
+        account = _Account(id=row[0], stored_hash=row[1], active=row[2]) if row else _Account(None, None, False)
+        # No transaction is open while the hash runs (it takes tens of milliseconds on purpose).
+        stored = account.stored_hash if account.active else None
+        ok = await self.gate.run(verify, stored, secret)
+        if not ok or account.id is None:
+            raise AuthenticationFailed(message)
+        async with unit_of_work(self.alchemy) as session:
+            await give_back(session, keys)
+        return account.id
+
+
 class AuthService:
-    """Logins for staff and households, with a per-account lockout that does not reveal who exists."""
+    """Bearer tokens and who a session or token belongs to."""
 
     def __init__(self, session: AsyncSession, hasher: SecretHasher) -> None:
         self.session = session
         self.hasher = hasher
-
-    async def authenticate_user(self, username: str, password: str, *, now: datetime | None = None) -> User:
-        now = now or utcnow()
-        user = (
-            await self.session.execute(select(User).where(User.username == (username or "").strip()))
-        ).scalar_one_or_none()
-        stored = user.password_hash if user is not None and user.active else None
-        ok = await asyncio.to_thread(self.hasher.verify_password, stored, password or "")
-        if user is None or not user.active:
-            raise AuthenticationFailed()
-        if user.locked_until is not None and as_utc(user.locked_until) > now:
-            raise AuthenticationFailed()
-        if not ok:
-            await self._count_failure(User, user.id, "failed_logins", USER_MAX_FAILURES, now)
-            raise AuthenticationFailed()
-        user.failed_logins = 0
-        user.locked_until = None
-        await self.session.flush()
-        return user
-
-    async def authenticate_household(self, code: str, pin: str, *, now: datetime | None = None) -> Household:
-        now = now or utcnow()
-        household = (
-            await self.session.execute(select(Household).where(Household.code == (code or "").strip().upper()))
-        ).scalar_one_or_none()
-        stored = household.pin_hash if household is not None and household.active else None
-        ok = await asyncio.to_thread(self.hasher.verify_pin, stored, (pin or "").strip())
-        if household is None or not household.active:
-            raise AuthenticationFailed(N_("Wrong household code or PIN, or locked for 15 minutes after 5 mistakes."))
-        if household.locked_until is not None and as_utc(household.locked_until) > now:
-            raise AuthenticationFailed(N_("Wrong household code or PIN, or locked for 15 minutes after 5 mistakes."))
-        if not ok:
-            await self._count_failure(Household, household.id, "failed_pins", HOUSEHOLD_MAX_FAILURES, now)
-            raise AuthenticationFailed(N_("Wrong household code or PIN, or locked for 15 minutes after 5 mistakes."))
-        household.failed_pins = 0
-        household.locked_until = None
-        await self.session.flush()
-        return household
-
-    async def _count_failure(
-        self, model: type[User] | type[Household], row_id: int, column: str, limit: int, now: datetime
-    ) -> None:
-        """Count a mistake atomically; the limit-th mistake in a row locks the account."""
-        counter = getattr(model, column)
-        result = await self.session.execute(
-            update(model).where(model.id == row_id).values({column: counter + 1}).returning(counter)
-        )
-        failures = result.scalar_one()
-        if failures >= limit:
-            await self.session.execute(
-                update(model).where(model.id == row_id).values({column: 0, "locked_until": now + LOCK_FOR})
-            )
-        # The mistake must be remembered even though the request fails.
-        await self.session.commit()
 
     async def issue_token(self, principal: Principal, ttl_seconds: int) -> tuple[str, datetime]:
         token = new_token()
@@ -281,12 +357,23 @@ class AuthService:
         principal = await self.load_principal("user" if row.user_id else "household", row.user_id or row.household_id)
         return (principal, as_utc(row.expires_at)) if principal else None
 
-    async def load_principal(self, kind: str, principal_id: int | None) -> Principal | None:
+    async def load_principal(
+        self, kind: str, principal_id: int | None, generation: int | None = None
+    ) -> Principal | None:
+        """The account as a principal, if it is active (and, for a session, still of ``generation``)."""
         if principal_id is None:
             return None
         if kind == "user":
             user = await self.session.get(User, principal_id)
-            return principal_for_user(user) if user is not None and user.active else None
+            if user is None or not user.active:
+                return None
+            if generation is not None and generation != (user.credential_generation or 0):
+                return None
+            return principal_for_user(user)
         # Every page of a villager asks this: the household row without its members.
         household = await self.session.get(Household, principal_id, options=[noload(Household.members)])
-        return principal_for_household(household) if household is not None and household.active else None
+        if household is None or not household.active:
+            return None
+        if generation is not None and generation != (household.credential_generation or 0):
+            return None
+        return principal_for_household(household)

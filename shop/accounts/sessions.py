@@ -28,6 +28,7 @@ from shop.web.scope import AnyConnection, scope_value, set_scope_value
 
 ROTATE = "_rotate"
 SESSION_KEY = "p"  # who is signed in: "u:<user id>" or "h:<household id>"
+GENERATION_KEY = "g"  # the account's credential generation at the login (absent: 0)
 _LOADED = "_shop_session_loaded"
 PRINCIPAL_LOADED = "_shop_session_principal"  # ((kind, id), Principal | None) read with the session row
 RENEW_AFTER = timedelta(hours=12)
@@ -42,6 +43,12 @@ def principal_key(data: dict[str, Any]) -> tuple[str, int] | None:
     if kind not in ("u", "h") or not ident.isdigit():
         return None
     return ("user" if kind == "u" else "household"), int(ident)
+
+
+def session_generation(data: dict[str, Any]) -> int:
+    """The credential generation a session was made under: it ends when the account's grows."""
+    value = data.get(GENERATION_KEY, 0)
+    return value if isinstance(value, int) else -1
 
 
 class ShopSessionBackend(SQLAlchemyAsyncSessionBackend):
@@ -69,7 +76,9 @@ class ShopSessionBackend(SQLAlchemyAsyncSessionBackend):
             data = self.deserialize_data(row.data)
             key = principal_key(data)
             if key is not None:
-                principal = await AuthService(db_session, connection.app.state.hasher).load_principal(*key)
+                principal = await AuthService(db_session, connection.app.state.hasher).load_principal(
+                    *key, generation=session_generation(data)
+                )
                 set_scope_value(connection.scope, PRINCIPAL_LOADED, (key, principal))
         set_scope_value(connection.scope, _LOADED, (session_id, row.data, as_utc(row.expires_at)))
         return data

@@ -8,6 +8,7 @@ import logging
 from sqlalchemy import delete
 
 from shop.accounts.models import ApiToken, WebSession
+from shop.accounts.throttle import purge_statement
 from shop.db import rows_matched, unit_of_work
 from shop.ops.backup import nightly_backup
 from shop.scheduling import JobContext, ScheduledJob
@@ -30,7 +31,8 @@ async def purge_expired_sessions(ctx: JobContext) -> int:
     async with unit_of_work(ctx.alchemy) as session:
         sessions = await session.execute(delete(WebSession).where(WebSession.expires_at <= ctx.now))
         tokens = await session.execute(delete(ApiToken).where(ApiToken.expires_at <= ctx.now))
-    return rows_matched(sessions) + rows_matched(tokens)
+        counts = await session.execute(purge_statement(ctx.now))  # failed-login windows that are over
+    return rows_matched(sessions) + rows_matched(tokens) + rows_matched(counts)
 
 
 JOBS = [

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from advanced_alchemy.base import BigIntAuditBase
-from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -33,9 +30,10 @@ class Household(BigIntAuditBase):
     head_name: Mapped[str] = mapped_column(String(50))
     phone: Mapped[str] = mapped_column(String(20), default="")
     pin_hash: Mapped[str] = mapped_column(String(200))
-    failed_pins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     active: Mapped[bool] = mapped_column(default=True)
+    # Grows whenever the PIN, the household's standing or its village changes (and on "sign out
+    # everywhere"): every session and token made under an older generation stops working.
+    credential_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     members: Mapped[list[HouseholdMember]] = relationship(
         back_populates="household",

@@ -9,13 +9,16 @@ from litestar import Request, get, post
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop import i18n
 from shop.accounts.models import Role, User
 from shop.accounts.services import UserService
+from shop.accounts.throttle import HOUSEHOLD_LIMITS
+from shop.accounts.throttle import is_locked as logins_paused
 from shop.errors import N_, DomainError, InvalidInput
 from shop.paging import Paging
-from shop.timeutil import as_utc, utcnow
+from shop.timeutil import utcnow
 from shop.villages.models import Household
 from shop.villages.services import HouseholdService, VillageService
 from shop.web.auth import requires_admin, requires_staff
@@ -39,8 +42,9 @@ def _int_or_none(value: Any, field: str) -> int | None:
         raise InvalidInput(field, N_("%(name)s must be a whole number."), name=field) from exc
 
 
-def is_locked(household: Household) -> bool:
-    return household.locked_until is not None and as_utc(household.locked_until) > utcnow()
+async def is_locked(session: AsyncSession, household: Household) -> bool:
+    """Whether the household's logins are paused because wrong PINs came from many places at once."""
+    return await logins_paused(session, "h", household.code, HOUSEHOLD_LIMITS, utcnow())
 
 
 def public_base(request: Request[Any, Any, Any]) -> str:
@@ -218,7 +222,13 @@ async def household_detail(household_id: IdPath, actor: Actor, db_session: DbSes
     }
     return Template(
         "households/detail.html",
-        context={"household": household, "values": values, "errors": {}, "user": actor, "locked": is_locked(household)},
+        context={
+            "household": household,
+            "values": values,
+            "errors": {},
+            "user": actor,
+            "locked": await is_locked(db_session, household),
+        },
     )
 
 
@@ -245,7 +255,7 @@ async def household_update(
             form=form,
             household=household,
             user=actor,
-            locked=is_locked(household),
+            locked=await is_locked(db_session, household),
         )
     notify(request, i18n.gettext_(N_("Saved.")))
     return Redirect(f"/households/{household_id}", status_code=303)
@@ -273,7 +283,7 @@ async def household_reset_pin(
             form=values,
             household=household,
             user=actor,
-            locked=is_locked(household),
+            locked=await is_locked(db_session, household),
         )
     notify(
         request,

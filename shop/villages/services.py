@@ -201,9 +201,9 @@ class HouseholdService(SQLAlchemyAsyncRepositoryService[Household, SQLAlchemyAsy
     async def reset_pin(self, actor: Principal, hasher: SecretHasher, household_id: int, pin: str) -> Household:
         actor.require_staff()
         household = await self.get_for(actor, household_id)
+        # A new PIN also ends the household's sessions and tokens and clears its failed-login counts
+        # (shop.accounts.access).
         household.pin_hash = await asyncio.to_thread(hasher.hash_pin, clean_pin(pin))
-        household.failed_pins = 0
-        household.locked_until = None
         await self.repository.session.flush()
         return household
 

@@ -19,9 +19,18 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.authentication import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.security.session_auth import SessionAuth
 
+from shop.accounts.access import token_caches
 from shop.accounts.principal import Principal
 from shop.accounts.services import AuthService
-from shop.accounts.sessions import PRINCIPAL_LOADED, ROTATE, SESSION_KEY, DatabaseSessionConfig, principal_key
+from shop.accounts.sessions import (
+    GENERATION_KEY,
+    PRINCIPAL_LOADED,
+    ROTATE,
+    SESSION_KEY,
+    DatabaseSessionConfig,
+    principal_key,
+    session_generation,
+)
 from shop.db import read_session
 from shop.settings import Settings
 from shop.web.scope import AnyConnection, scope_value
@@ -32,7 +41,7 @@ PUBLIC = {EXCLUDE_OPT: True}
 
 def session_payload(principal: Principal) -> dict[str, Any]:
     """What a login stores: who, plus the flag that makes the session backend issue a new id."""
-    return {SESSION_KEY: f"{principal.kind[0]}:{principal.id}", ROTATE: True}
+    return {SESSION_KEY: f"{principal.kind[0]}:{principal.id}", GENERATION_KEY: principal.generation, ROTATE: True}
 
 
 async def principal_from_session(session: dict[str, Any], connection: AnyConnection) -> Principal | None:
@@ -40,11 +49,13 @@ async def principal_from_session(session: dict[str, Any], connection: AnyConnect
     if parsed is None:
         return None
     loaded: tuple[tuple[str, int], Principal | None] | None = scope_value(connection.scope, PRINCIPAL_LOADED)
-    if loaded is not None and loaded[0] == parsed:
+    if loaded is not None and loaded[0] == parsed:  # (the session's generation was checked there)
         return loaded[1]  # read with the session row, in the same transaction
     config: SQLAlchemyAsyncConfig = connection.app.state.alchemy_config
     async with read_session(config) as db_session:
-        return await AuthService(db_session, connection.app.state.hasher).load_principal(*parsed)
+        return await AuthService(db_session, connection.app.state.hasher).load_principal(
+            *parsed, generation=session_generation(session)
+        )
 
 
 async def optional_principal(connection: AnyConnection) -> Principal | None:
@@ -89,6 +100,7 @@ class TokenCache:
         self.size = size
         self._entries: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
         self._loading: dict[str, asyncio.Future[Principal | None]] = {}
+        token_caches.add(self)  # told when an account's access ends (shop.accounts.access)
 
     def get(self, token: str) -> Principal | None:
         entry = self._entries.get(token)
@@ -110,6 +122,12 @@ class TokenCache:
         self._entries.pop(token, None)
         # A lookup under way read the token before it was revoked: its answer must not be cached.
         self._loading.pop(token, None)
+
+    def drop_principal(self, kind: str, principal_id: int) -> None:
+        """The account's access ended: forget its tokens here at once, and every lookup under way."""
+        for token in [t for t, (_, p) in self._entries.items() if p.kind == kind and p.id == principal_id]:
+            del self._entries[token]
+        self._loading.clear()
 
     async def load(self, token: str, lookup: Callable[[], Awaitable[tuple[Principal, Any] | None]]) -> Principal | None:
         """After a miss of ``get``: ``lookup()``'s principal (it answers ``(principal, expires_at)`` or None),

@@ -54,10 +54,12 @@ def is_api(request: Request[Any, Any, Any]) -> bool:
     return request.url.path.startswith("/api/") or request.url.path.startswith("/schema")
 
 
-def _json(status: int, detail: str, **extra: Any) -> Response[dict[str, Any]]:
+def _json(status: int, detail: str, *, retry_after: int | None = None, **extra: Any) -> Response[dict[str, Any]]:
     body: dict[str, Any] = {"status_code": status, "detail": detail}
     body.update({k: v for k, v in extra.items() if v is not None})
-    headers = {"Retry-After": "1"} if status == 503 else None
+    if retry_after is None and status == 503:
+        retry_after = 1
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
 
 
@@ -80,9 +82,13 @@ def login_redirect(request: Request[Any, Any, Any]) -> Redirect:
 
 def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     message = exc.render(i18n.translate)
+    retry_after = getattr(exc, "retry_after", None)
     if is_api(request):
-        return _json(exc.status_code, message, field=exc.field, **exc.details)
-    return error_page(request, exc.status_code, message)
+        return _json(exc.status_code, message, retry_after=retry_after, field=exc.field, **exc.details)
+    page = error_page(request, exc.status_code, message)
+    if retry_after is not None:
+        page.headers["Retry-After"] = str(retry_after)
+    return page
 
 
 def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:

@@ -15,7 +15,7 @@ from litestar import Litestar
 from litestar.middleware.csrf import generate_csrf_token
 from litestar.testing import AsyncTestClient
 
-from shop.accounts.sessions import SESSION_KEY
+from shop.accounts.sessions import GENERATION_KEY, SESSION_KEY
 from shop.timeutil import utcnow
 from tests.walls.callers import ANONYMOUS, Caller, Scope
 from tests.walls.world import WallsWorld, png_bytes
@@ -138,7 +138,7 @@ class Doors:
             loaded = await AuthService(session, app.state.hasher).load_principal(kind, principal_id)
             assert isinstance(loaded, Principal), f"{principal} cannot sign in"
             token, _ = await AuthService(session, app.state.hasher).issue_token(loaded, 3600)
-            data = json.dumps({SESSION_KEY: f"{kind[0]}:{principal_id}"}).encode()
+            data = json.dumps({SESSION_KEY: f"{kind[0]}:{principal_id}", GENERATION_KEY: loaded.generation}).encode()
             session.add(WebSession(session_id=session_id, data=data, expires_at=utcnow() + timedelta(hours=1)))
         self.sessions[principal] = session_id
         self.world.tokens[principal] = token

@@ -92,6 +92,7 @@ WALLS: dict[str, Row] = {
     # --- anyone signed in: who am I, the inbox -------------------------------------------------------------
     "GET /api/v1/me": Row(SIGNED_IN),
     "DELETE /api/v1/auth/token": Row(SIGNED_IN, ends_session=True),
+    "POST /api/v1/auth/sign-out-everywhere": Row(SIGNED_IN, ends_session=True, last=True),
     "GET /api/v1/notifications": Row(SIGNED_IN),
     "POST /api/v1/notifications/read": Row(SIGNED_IN),
     "POST /api/v1/notifications/{notification_id:int}/read": Row(SIGNED_IN),
@@ -107,6 +108,8 @@ WALLS: dict[str, Row] = {
     # --- staff accounts and trainees ------------------------------------------------------------------------
     "GET /account": Row(ACCOUNTS),
     "POST /account/password": Row(ACCOUNTS, body={"current": "not-my-password", "password": "a-new-password-1"}),
+    "POST /account/sign-out-everywhere": Row(ACCOUNTS, ends_session=True, last=True, reached_as=frozenset({303})),
+    "POST /account/calendar": Row(ACCOUNTS, last=True, reached_as=frozenset({303})),  # a new feed address
     "GET /api/v1/users": Row(ACCOUNTS),
     "GET /api/v1/users/{user_id:int}": Row(USERS),
     "POST /api/v1/users": Row(
