@@ -5,7 +5,8 @@
 2. the 100,000-row order import (``bench.import_bench``, run as it is);
 3. the household home page with 10,000 ledger entries (``bench.household_bench``);
 4. the weight of each main page of the demo village (``bench.page_weight``);
-5. the order write path while 200 addresses guess PINs, and the login throughput (``bench.login_flood_bench``).
+5. the peak memory of reading the largest import file accepted, and one far over the row cap (``bench.input_bench``);
+6. the order write path while 200 addresses guess PINs, and the login throughput (``bench.login_flood_bench``).
 
 A benchmark, not a test: it prints figures; it fails only when the books do not balance after the load
 (units sold that no lot gave) or a step cannot run.
@@ -69,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
             failed.append("household benchmark")
         if run_module("bench.page_weight") != 0:
             failed.append("page weight")
+        if run_module("bench.input_bench") != 0:
+            failed.append("input benchmark")
         if run_module("bench.login_flood_bench") != 0:
             failed.append("login flood benchmark")
 

@@ -51,7 +51,7 @@ from shop.web import desk
 from shop.web.auth import EXCLUDE_OPT, PUBLIC, BearerTokenMiddleware, TokenCache, build_session_auth
 from shop.web.deps import SHARED_DEPENDENCIES
 from shop.web.errors import EXCEPTION_HANDLERS
-from shop.web.middleware import LocaleMiddleware, add_standard_headers
+from shop.web.middleware import LocaleMiddleware, standard_headers
 from shop.web.templating import STATIC_DIR, build_template_config
 from shop.wiring import link_domains
 
@@ -106,6 +106,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=API_CONTROLLERS,
         middleware=[DefineMiddleware(BearerTokenMiddleware, exclude_from_auth_key=EXCLUDE_OPT)],
         security=[{"BearerToken": []}],
+        request_max_body_size=settings.api_max_body_bytes,  # JSON; the import routes take their files
     )
     static = create_static_files_router(
         "/static",
@@ -147,7 +148,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         template_config=template_config,
         dependencies=SHARED_DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
-        before_send=[add_standard_headers],
+        before_send=[standard_headers(https=settings.cookie_secure)],
         after_response=wake_watchers,
         openapi_config=OpenAPIConfig(
             title="村播助农 Village livestream toolkit API",

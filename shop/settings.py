@@ -53,7 +53,10 @@ class Settings:
     argon2_parallelism: int = 1
     session_max_age: int = 60 * 60 * 24 * 14
     api_token_ttl: int = 60 * 60 * 24 * 30
-    max_body_bytes: int = 10 * 1024 * 1024
+    # Request bodies: page forms and the JSON API take small ones; each upload route names its own larger cap
+    # (``request_max_body_size`` on the handler). A body over the cap is a 413 naming it.
+    max_body_bytes: int = 1024 * 1024
+    api_max_body_bytes: int = 256 * 1024
     # Reverse proxies whose X-Forwarded-For is believed (SHOP_TRUSTED_PROXIES, as networks); none by default.
     trusted_proxies: tuple[str, ...] = ()
     # Password and PIN hashes at a time in one worker (0: the machine's cores shared among its workers), and

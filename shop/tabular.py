@@ -13,16 +13,23 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
-from itertools import repeat
+from itertools import islice, repeat
 from typing import Any
 
 import openpyxl
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from shop.errors import N_, TooLarge, Unprocessable
+from shop.errors import N_, DomainError, TooLarge, Unprocessable
 from shop.timeutil import to_local
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+# Every spreadsheet import takes at most this many data rows: the table is held whole while the import
+# plans over it, so the cap is what bounds its memory (``bench.input_bench`` measures the peak).
+MAX_ROWS = 200_000
+# Files are read this many lines at a time, and the cap is checked after each: a file of tens of millions
+# of short lines is refused after its first 200,000 rows, never split into memory as a whole.
+_BLOCK_LINES = 10_000
+_BLOCK_CHARS = 1 << 16  # at most 32,768 lines of one character: the most a block can overshoot the cap
 # XML compresses about tenfold; a workbook that claims to unpack to far more than that is a zip bomb.
 XLSX_MAX_EXPANSION = 20
 DATETIME_TEXT = "%Y-%m-%d %H:%M:%S"
@@ -103,17 +110,29 @@ class MissingColumns(Unprocessable):
         )
 
 
+class TooManyRows(TooLarge):
+    """More data rows than an import takes at once; ``limit`` names the cap."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(
+            N_("The file has more than %(limit)s rows; at most %(limit)s rows can be imported at once. Split it."),
+            limit=f"{limit:,}",
+        )
+
+
 def header_key(header: str) -> str:
     """The form a header is compared in: no spaces or BOM, ASCII brackets, lower case ('价格（元）' → '价格(元)')."""
     text = header.replace("\ufeff", "").replace("（", "(").replace("）", ")")
     return "".join(text.split()).lower()
 
 
-def read_table(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Table:
+def read_table(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BYTES, max_rows: int = MAX_ROWS) -> Table:
     """An uploaded CSV (UTF-8 with or without BOM, GB18030/GBK, UTF-16 with BOM) or XLSX file as text cells.
 
     The content decides the format, not the name. Cells are stripped, fully empty rows dropped, and
-    columns right of the last named header ignored.
+    columns right of the last named header ignored. More than ``max_rows`` data rows is ``TooManyRows``,
+    found while reading: the file is read a block of lines at a time and never held as one list of lines.
     """
     if len(data) > max_bytes:
         raise TooLarge(
@@ -121,10 +140,10 @@ def read_table(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BYTES
             size=_megabytes(len(data)),
             limit=_megabytes(max_bytes),
         )
-    if not data.strip():
+    if not data or data.isspace():  # (not data.strip(): that would copy the whole file)
         raise Unprocessable(N_("The file %(name)s is empty."), name=filename)
     if data.startswith(_ZIP_MAGIC):
-        return _table_from_records(_xlsx_records(data, filename, max_bytes))
+        return _xlsx_table(data, filename, max_bytes, max_rows)
     if data.startswith(_OLE2_MAGIC):
         raise Unprocessable(
             N_(
@@ -140,7 +159,7 @@ def read_table(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BYTES
             )
     text = _decode(data, filename)
     with cyclic_gc_paused():
-        return _table_from_records(_csv_records(text))
+        return _table_from_blocks(_csv_blocks(text), max_rows)
 
 
 @contextmanager
@@ -197,28 +216,37 @@ def _sniff_delimiter(text: str) -> str:
     return ","
 
 
-def _csv_records(text: str) -> list[list[str]]:
+def _csv_blocks(text: str) -> Iterator[list[list[str]]]:
+    """The file's records, a block of lines at a time."""
     delimiter = _sniff_delimiter(text)
     if '"' not in text:
         # Without a quote character CSV is plain splitting, and str.split is about twice as fast as csv.reader.
         # The line ends are csv's own: \r\n, \n or a lone \r.
         if "\r" not in text:
-            lines = text.split("\n")
-        elif text.count("\r") == text.count("\r\n"):
-            lines = text.split("\r\n")
+            end = "\n"
+        elif text.count("\r") == text.count("\r\n") == text.count("\n"):  # \r\n throughout
+            end = "\r\n"
         else:
-            lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-        return [line.split(delimiter) for line in lines]
+            text, end = text.replace("\r\n", "\n").replace("\r", "\n"), "\n"
+        start = 0
+        while start <= len(text):
+            stop = text.find(end, start + _BLOCK_CHARS)
+            if stop < 0:
+                stop = len(text)
+            yield [line.split(delimiter) for line in text[start:stop].split(end)]
+            start = stop + len(end)
+        return
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        return list(reader)
+        while block := list(islice(reader, _BLOCK_LINES)):
+            yield block
     except csv.Error as exc:
         raise Unprocessable(
             N_("The CSV file is damaged near line %(line)s: %(problem)s."), line=reader.line_num, problem=str(exc)
         ) from exc
 
 
-def _xlsx_records(data: bytes, filename: str, max_bytes: int) -> list[list[str]]:
+def _xlsx_table(data: bytes, filename: str, max_bytes: int, max_rows: int) -> Table:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
@@ -248,8 +276,12 @@ def _xlsx_records(data: bytes, filename: str, max_bytes: int) -> list[list[str]]
         sheet = workbook.active if workbook.active in sheets else sheets[0]
         # Some generators write a wrong <dimension>; trusting it would cut columns off.
         sheet.reset_dimensions()
+        # read_only: openpyxl parses the sheet's XML as the rows are asked for.
+        records = ([_cell_text(value) for value in row] for row in sheet.iter_rows(min_row=1, values_only=True))
         try:
-            return [[_cell_text(value) for value in row] for row in sheet.iter_rows(min_row=1, values_only=True)]
+            return _table_from_blocks(iter(lambda: list(islice(records, _BLOCK_LINES)), []), max_rows)
+        except DomainError:
+            raise
         except Exception as exc:
             raise Unprocessable(N_("%(name)s is a damaged Excel workbook."), name=filename) from exc
     finally:
@@ -291,21 +323,40 @@ def _float_text(value: float) -> str:
     return format(exact, "f")
 
 
-def _table_from_records(records: Sequence[Sequence[str]]) -> Table:
+def _table_from_blocks(blocks: Iterable[list[list[str]]], max_rows: int) -> Table:
+    """The header row (the first with any text) and the non-empty rows under it, block by block; more than
+    ``max_rows`` rows stops the read at the end of the block that passed it."""
     strip = str.strip
-    start = next((i for i, record in enumerate(records) if any(map(strip, record))), None)
-    if start is None:
+    headers: list[str] | None = None
+    rows: list[TableRow] = []
+    before = 0  # the spreadsheet row number of the line before the block
+    for block in blocks:
+        start = 0
+        if headers is None:
+            found = next((i for i, record in enumerate(block) if any(map(strip, record))), None)
+            if found is None:
+                before += len(block)
+                continue
+            headers = [header.replace("\ufeff", "") for header in map(strip, block[found])]
+            start = found + 1
+        # One comprehension for the block's rows, whatever their width; the odd ones are fixed at the end.
+        rows.extend(
+            [
+                TableRow(number, cells)
+                for number, cells in enumerate(
+                    (list(map(strip, record)) for record in block[start:]), start=before + start + 1
+                )
+                if any(cells)
+            ]
+        )
+        before += len(block)
+        if len(rows) > max_rows:
+            raise TooManyRows(max_rows)
+    if headers is None:
         raise Unprocessable(N_("The file has no header row."))
-    headers = [header.replace("\ufeff", "") for header in map(strip, records[start])]
     while headers and not headers[-1]:
         headers.pop()
     width = len(headers)
-    # One comprehension for the usual rows, exactly as wide as the header; the odd ones are fixed after.
-    rows = [
-        TableRow(number, cells)
-        for number, cells in enumerate((list(map(strip, record)) for record in records[start + 1 :]), start=start + 2)
-        if any(cells)
-    ]
     if any(len(row.cells) != width for row in rows):
         rows = [row for row in map(_fit_width, rows, repeat(width)) if any(row.cells)]
     return Table(headers=headers, rows=rows)

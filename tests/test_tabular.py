@@ -10,10 +10,13 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
+from shop import tabular
 from shop.errors import TooLarge, Unprocessable
 from shop.tabular import (
+    MAX_ROWS,
     Fault,
     RowProblem,
+    TooManyRows,
     header_key,
     read_table,
     safe_cell,
@@ -298,3 +301,68 @@ def test_row_problem_names_every_fault_and_can_be_translated() -> None:
         "No order number in %(column)s.": "%(column)s 没有订单号。",
     }
     assert problem.render(chinese.__getitem__) == "数量 0 不对。; 订单号 没有订单号。"
+
+
+# --- the row cap, and reading a block of lines at a time ---------------------------------------------------
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+@pytest.mark.parametrize("line_end", ["\n", "\r\n", "\r"])
+def test_one_row_over_the_cap_is_refused_naming_the_cap(quoted: bool, line_end: str) -> None:
+    cell = '"x"' if quoted else "x"
+    at_cap = line_end.join(["name", *[cell] * 5, ""])
+    assert len(read_table(at_cap.encode(), "p.csv", max_rows=5).rows) == 5
+    with pytest.raises(TooManyRows) as refused:
+        read_table((at_cap + cell + line_end).encode(), "p.csv", max_rows=5)
+    assert refused.value.status_code == 413
+    assert "at most 5 rows" in refused.value.render()
+
+
+def test_blank_lines_do_not_count_towards_the_cap() -> None:
+    text = "name\n" + "\n" * 50 + "a\nb\n" + " , \n" * 20
+    assert [row.number for row in read_table(text.encode(), "p.csv", max_rows=2).rows] == [52, 53]
+
+
+def test_the_default_cap_is_200000_rows() -> None:
+    assert MAX_ROWS == 200_000
+    with pytest.raises(TooManyRows, match="200,000"):
+        read_table(("h\n" + "1\n" * 200_001).encode(), "big.csv")
+
+
+def test_a_file_far_over_the_cap_stops_at_the_first_block_past_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tens of millions of one-character lines are never split into memory: reading stops one block past."""
+    made: list[int] = []
+    real = tabular.TableRow
+
+    def counting(number: int, cells: list[str]) -> tabular.TableRow:
+        made.append(number)
+        return real(number, cells)
+
+    monkeypatch.setattr(tabular, "TableRow", counting)
+    monkeypatch.setattr(tabular, "_BLOCK_CHARS", 64)
+    with pytest.raises(TooManyRows):
+        read_table(("h\n" + "1\n" * 100_000).encode(), "bomb.csv", max_rows=10)
+    assert len(made) < 60
+
+
+@pytest.mark.parametrize("block_chars", [1, 7, 64])
+def test_reading_in_blocks_keeps_every_cell_and_row_number(monkeypatch: pytest.MonkeyPatch, block_chars: int) -> None:
+    text = "\n订单编号,数量\n1001,2\n\n1002,3\r\n,\n1003,4\n"
+    whole = read_table(text.encode(), "orders.csv")
+    monkeypatch.setattr(tabular, "_BLOCK_CHARS", block_chars)
+    monkeypatch.setattr(tabular, "_BLOCK_LINES", 2)
+    blocked = read_table(text.encode(), "orders.csv")
+    assert blocked == whole
+    assert [(row.number, row.cells) for row in whole.rows] == [
+        (3, ["1001", "2"]),
+        (5, ["1002", "3"]),
+        (7, ["1003", "4"]),
+    ]
+
+
+def test_an_xlsx_sheet_over_the_cap_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tabular, "_BLOCK_LINES", 3)
+    data = _xlsx([["name"], *[[f"p{i}"] for i in range(8)]])
+    assert len(read_table(data, "p.xlsx", max_rows=8).rows) == 8
+    with pytest.raises(TooManyRows):
+        read_table(data, "p.xlsx", max_rows=7)

@@ -151,14 +151,15 @@ async def already_full(session: AsyncSession, keys: Keys, limits: Limits, now: d
             raise AccountLocked(key)
 
 
-async def give_back(session: AsyncSession, keys: Keys) -> None:
-    """A success: the account is no longer under suspicion from this address, and its attempt was no mistake."""
+async def give_back(session: AsyncSession, keys: Keys, *, success: bool = True) -> None:
+    """A success: the account is no longer under suspicion from this address, and its attempt was no mistake.
+    ``success=False``: the attempt was never judged (no hashing slot): each count just gets it back."""
     table = _TABLE
-    await session.execute(update(table).where(table.c.key == keys.pair).values(attempts=0))
+    if success:
+        await session.execute(update(table).where(table.c.key == keys.pair).values(attempts=0))
+    returned = (keys.account, keys.address) if success else (keys.pair, keys.account, keys.address)
     await session.execute(
-        update(table)
-        .where(table.c.key.in_((keys.account, keys.address)), table.c.attempts > 0)
-        .values(attempts=table.c.attempts - 1)
+        update(table).where(table.c.key.in_(returned), table.c.attempts > 0).values(attempts=table.c.attempts - 1)
     )
 
 
@@ -223,9 +224,13 @@ class HashGate:
     def in_flight(self) -> int:
         return self._in_flight
 
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+    def admit(self) -> None:
+        """Raises ``HashingBusy`` when a hash asked for now would be refused."""
         if self._in_flight >= self.slots + self.queue:
             raise HashingBusy()
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        self.admit()
         self._in_flight += 1
         try:
             return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)

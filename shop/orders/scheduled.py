@@ -1,8 +1,12 @@
-"""Shipped orders the buyer never confirmed complete after the village's auto-confirm days."""
+"""Shipped orders the buyer never confirmed complete after the village's auto-confirm days; held uploads
+past their day."""
 
 from __future__ import annotations
 
+import asyncio
+
 from shop.db import unit_of_work
+from shop.orders.imports.upload_stash import remove_expired
 from shop.orders.services import auto_complete_shipped
 from shop.scheduling import JobContext, ScheduledJob
 
@@ -15,4 +19,13 @@ async def complete_unconfirmed_orders(ctx: JobContext) -> int:
         return await auto_complete_shipped(session, ctx.now, days, events=ctx.events)
 
 
-JOBS = [ScheduledJob("orders.complete_unconfirmed", complete_unconfirmed_orders, every_seconds=600)]
+async def expire_held_uploads(ctx: JobContext) -> int:
+    """Uploads waiting for their columns are removed a day after they came (the scheduler reads the same
+    ``SHOP_VAR_DIR`` as the web workers that keep them)."""
+    return await asyncio.to_thread(remove_expired, ctx.settings.var_dir, now=ctx.now.timestamp())
+
+
+JOBS = [
+    ScheduledJob("orders.complete_unconfirmed", complete_unconfirmed_orders, every_seconds=600),
+    ScheduledJob("orders.expire_held_uploads", expire_held_uploads, every_seconds=3600),
+]

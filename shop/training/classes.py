@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,7 +18,7 @@ from shop import i18n
 from shop.accounts.models import Role
 from shop.accounts.principal import Principal
 from shop.calendar_feed import CalendarEvent
-from shop.errors import N_, Conflict, InvalidInput, NotFound, PermissionDenied
+from shop.errors import N_, Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from shop.notifications.services import withdraw_reminders
 from shop.timeutil import as_utc, utcnow
 from shop.training import checkin
@@ -26,6 +27,7 @@ from shop.training.inputs import clean_instant, clean_line
 from shop.training.models import (
     Attendance,
     AttendanceStatus,
+    CheckInAttempt,
     Enrollment,
     TrainingClass,
 )
@@ -38,6 +40,20 @@ MAX_CLASS_LENGTH = timedelta(hours=12)
 
 CHECKIN_OPENS_BEFORE = timedelta(minutes=30)
 LATE_AFTER = timedelta(minutes=10)
+# Codes a trainee may type for one class without one being accepted (a code is one of a million, two are
+# valid at a time: five tries are a 1 in 100,000 chance of guessing). Then the secretary takes the roll.
+MAX_CHECKIN_FAILURES = 5
+
+
+class CheckInLocked(DomainError):
+    status_code = 429
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            N_("%(limit)s wrong codes for this class: check-in is closed for you. Ask the secretary to mark you."),
+            field="code",
+            limit=limit,
+        )
 
 
 class ClassService(SQLAlchemyAsyncRepositoryService[TrainingClass, SQLAlchemyAsyncRepository[TrainingClass]]):
@@ -192,6 +208,29 @@ class ClassService(SQLAlchemyAsyncRepositoryService[TrainingClass, SQLAlchemyAsy
         opens = as_utc(training_class.starts_at) - CHECKIN_OPENS_BEFORE
         return not training_class.cancelled and opens <= as_utc(now) <= as_utc(training_class.ends_at)
 
+    async def _take_attempt(self, class_id: int, user_id: int) -> None:
+        """Count this attempt before the code is checked, with a conditional update: concurrent guesses
+        never get more than ``MAX_CHECKIN_FAILURES`` between them, on either database."""
+        exists = select(CheckInAttempt.id).where(CheckInAttempt.class_id == class_id, CheckInAttempt.user_id == user_id)
+        if (await self.session.execute(exists)).scalar_one_or_none() is None:
+            try:
+                async with self.session.begin_nested():
+                    self.session.add(CheckInAttempt(class_id=class_id, user_id=user_id, failures=0))
+            except IntegrityError:
+                pass  # another tap made it first
+        taken = await self.session.execute(
+            update(CheckInAttempt)
+            .where(
+                CheckInAttempt.class_id == class_id,
+                CheckInAttempt.user_id == user_id,
+                CheckInAttempt.failures < MAX_CHECKIN_FAILURES,
+            )
+            .values(failures=CheckInAttempt.failures + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if cast(CursorResult[Any], taken).rowcount == 0:
+            raise CheckInLocked(MAX_CHECKIN_FAILURES)
+
     async def check_in(
         self, actor: Principal, secret_key: str, class_id: int, code: str, *, now: datetime | None = None
     ) -> Attendance:
@@ -207,8 +246,17 @@ class ClassService(SQLAlchemyAsyncRepositoryService[TrainingClass, SQLAlchemyAsy
             raise Conflict(N_("Check-in opens 30 minutes before the class starts."))
         if now > as_utc(training_class.ends_at):
             raise Conflict(N_("This class is over. Ask the secretary to mark your attendance."))
+        await self._take_attempt(training_class.id, actor.id)
         if not checkin.is_valid_code(secret_key, training_class.id, code, now):
+            # The attempt stays counted: committed now, as the refusal rolls the request's work back.
+            await self.session.commit()
             raise InvalidInput("code", N_("This code is wrong or too old. Scan the code on the screen again."))
+        await self.session.execute(
+            update(CheckInAttempt)
+            .where(CheckInAttempt.class_id == training_class.id, CheckInAttempt.user_id == actor.id)
+            .values(failures=CheckInAttempt.failures - 1)
+            .execution_options(synchronize_session=False)
+        )
         late = now > as_utc(training_class.starts_at) + LATE_AFTER
         status = AttendanceStatus.LATE if late else AttendanceStatus.PRESENT
         stmt = select(Attendance).where(Attendance.class_id == training_class.id, Attendance.user_id == actor.id)

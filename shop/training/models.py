@@ -166,6 +166,19 @@ class Attendance(BigIntAuditBase):
     )
 
 
+class CheckInAttempt(BigIntAuditBase):
+    """How many check-in codes a trainee has typed for a class and not had accepted (counted in the database,
+    so every worker and machine sees one count; see ``shop.training.classes.MAX_CHECKIN_FAILURES``)."""
+
+    __tablename__ = "checkin_attempt"
+
+    class_id: Mapped[int] = mapped_column(ForeignKey("training_class.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    failures: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (UniqueConstraint("class_id", "user_id", name="uq_checkin_attempt_class_user"),)
+
+
 class Certificate(BigIntAuditBase):
     """Issued when a trainee meets the course's rule. Name, course and cohort are copied at issue, so the
     verification page always says what the printed paper says."""

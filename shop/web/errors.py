@@ -14,6 +14,7 @@ from litestar.exceptions import (
     PermissionDeniedException,
     ValidationException,
 )
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -91,9 +92,26 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
     return page
 
 
+def _size_text(size: int) -> str:
+    return f"{size / (1024 * 1024):g} MB" if size >= 1024 * 1024 else f"{size // 1024} KB"
+
+
+def body_too_large_message(request: Request[Any, Any, Any]) -> str:
+    """Litestar's 413 for a body over the route's ``request_max_body_size``, saying what that limit is."""
+    limit = request.route_handler.resolve_request_max_body_size()
+    if not limit:
+        return i18n.translate(MESSAGES[413])
+    return i18n.gettext_(
+        N_("The request is larger than this address takes: at most %(limit)s."), limit=_size_text(limit)
+    )
+
+
 def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     ensure_locale(request.scope)
     status = exc.status_code
+    if isinstance(exc, RequestEntityTooLarge):
+        message = body_too_large_message(request)
+        return _json(413, message) if is_api(request) else error_page(request, 413, message)
     if is_api(request):
         if isinstance(exc, ValidationException):
             return _json(status, _validation_detail(exc), extra=exc.extra)

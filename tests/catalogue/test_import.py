@@ -84,3 +84,10 @@ async def test_oversized_upload_is_413(client, world: World, auth) -> None:
     big = (HEADER + "x,粮食,袋,1,,,,,\n" * 10).encode() + b" " * (21 * 1024 * 1024)
     response = await _upload(client, auth, "big.csv", big)
     assert response.status_code == 413
+
+
+async def test_a_sheet_of_200001_rows_is_refused_naming_the_cap(client, world: World, auth) -> None:
+    response = await _upload(client, auth, "products.csv", (HEADER + "米,粮食,袋,1,,,,,\n" * 200_001).encode())
+    assert response.status_code == 413, response.text
+    assert "200,000" in response.json()["detail"]
+    assert (await client.get("/api/v1/products", headers=auth["secretary_a"])).json()["total"] == 0

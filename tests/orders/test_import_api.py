@@ -306,3 +306,11 @@ async def test_buyers_phones_are_not_echoed_in_reasons(client, world: World, aut
     response = await upload(client, auth["secretary_a"], f"{headers}\r\n{row}\r\n".encode())
     assert len(response.json()["held"]) == 1
     assert BUYER_PHONE not in response.text
+
+
+async def test_an_export_of_200001_rows_is_refused_naming_the_cap(client, world: World, auth, db) -> None:
+    data = (",".join(DOUYIN_HEADERS) + "\n" + "1\n" * 200_001).encode()
+    response = await upload(client, auth["secretary_a"], data)
+    assert response.status_code == 413, response.text
+    assert "200,000" in response.json()["detail"]
+    assert await db.scalar(select(func.count()).select_from(OrderImport)) == 0

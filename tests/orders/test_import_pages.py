@@ -78,7 +78,7 @@ async def test_a_running_import_page_refreshes_itself(client, app, world: World,
     import_id = await open_import(app.state.alchemy_config, secretary, plan)
     page = await client.get(f"/orders/imports/{import_id}")
     assert '<meta http-equiv="refresh" content="2">' in page.text
-    assert 'role="progressbar"' in page.text
+    assert '<progress class="progress"' in page.text
     other = await client.get(f"/orders/imports/{import_id + 1000}")
     assert other.status_code == 404
 

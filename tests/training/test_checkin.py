@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from shop.accounts.principal import Principal
 from shop.errors import DomainError
 from shop.timeutil import utcnow
 from shop.training import checkin
-from shop.training.classes import ClassService
-from shop.training.models import Attendance
+from shop.training.classes import MAX_CHECKIN_FAILURES, ClassService
+from shop.training.models import Attendance, CheckInAttempt
 from tests.conftest import World
 from tests.training.helpers import enroll, make_cohort, schedule, trained_world
+from tests.web.test_pages import login_page_client
 
 SECRET = "test-secret-key-not-for-production"
 T = datetime(2026, 12, 3, 6, 0, 30, tzinfo=UTC)
@@ -140,3 +143,31 @@ async def test_scanning_after_being_marked_absent_counts_as_being_there(client, 
         f"/api/v1/classes/{cls['id']}/check-in", json={"code": code}, headers=auth["trainee_a"]
     )
     assert response.json()["status"] == "present"
+
+
+@pytest.mark.anyio
+async def test_wrong_codes_are_limited_per_trainee_and_class_and_counted_in_the_database(
+    client, world: World, auth, settings, db
+) -> None:
+    _cohort, cls = await _class_now(client, auth, world)
+    url = f"/api/v1/classes/{cls['id']}/check-in"
+    right = checkin.current_code(settings.secret_key, cls["id"], utcnow())
+    wrong = f"{(int(right) + 1) % 10**6:06d}"
+    assert (await client.post(url, json={"code": right}, headers=auth["trainee_a"])).status_code == 200
+    for _ in range(MAX_CHECKIN_FAILURES):  # a right code did not count; every wrong one does
+        refused = await client.post(url, json={"code": wrong}, headers=auth["trainee_a"])
+        assert refused.status_code == 400
+    locked = await client.post(url, json={"code": right}, headers=auth["trainee_a"])
+    assert locked.status_code == 429
+    assert f"{MAX_CHECKIN_FAILURES} wrong codes" in locked.json()["detail"]
+    failures = await db.scalar(select(CheckInAttempt.failures).where(CheckInAttempt.class_id == cls["id"]))
+    assert failures == MAX_CHECKIN_FAILURES
+    # The page says so in Chinese, with the same count.
+    await login_page_client(client, "trainee_a")
+    page = await client.get(f"/training/classes/{cls['id']}/check-in")
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
+    answer = await client.post(
+        f"/training/classes/{cls['id']}/check-in", data={"code": right, "_csrf_token": token}, follow_redirects=False
+    )
+    assert answer.status_code == 429
+    assert "请书记" in answer.text
