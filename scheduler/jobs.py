@@ -9,6 +9,7 @@ from shop.notifications import scheduled as notifications_scheduled
 from shop.ops import scheduled as ops_scheduled
 from shop.orders import scheduled as orders_scheduled
 from shop.scheduling import ScheduledJob
+from shop.sms import scheduled as sms_scheduled
 from shop.streams import scheduled as streams_scheduled
 from shop.training import scheduled as training_scheduled
 
@@ -21,4 +22,5 @@ ALL_JOBS: list[ScheduledJob] = [
     *ledger_scheduled.JOBS,
     *catalogue_scheduled.JOBS,
     *cases_scheduled.JOBS,
+    *sms_scheduled.JOBS,
 ]

@@ -40,6 +40,7 @@ from shop.orders.imports import pages as order_import_pages
 from shop.orders.imports.services import OrderImports
 from shop.orders.writer import OrderWriter
 from shop.settings import Settings
+from shop.sms import pages as sms_pages
 from shop.streams import controllers as streams_api
 from shop.streams import pages as streams_pages
 from shop.streams.live import LiveHub, wake_watchers
@@ -90,6 +91,7 @@ PAGE_ROUTES = [
     *order_import_pages.ROUTES,
     *training_pages.ROUTES,
     *cases_pages.ROUTES,
+    *sms_pages.ROUTES,
     *desk.ROUTES,
 ]
 

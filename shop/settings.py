@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -77,6 +78,17 @@ class Settings:
     # reminder (its process died) may be taken over. Tests shorten both.
     scheduler_lease_seconds: int = 30
     reminder_claim_seconds: int = 300
+    # SMS (see docs/deploy.md): ``log`` sends nothing and logs the text with the phone masked; ``aliyun``
+    # calls Alibaba Cloud's SendSms. ``sms_templates`` maps a message kind to the approved template code;
+    # a kind without one is not sent by SMS.
+    sms_provider: str = "log"
+    sms_endpoint: str = "https://dysmsapi.aliyuncs.com"
+    sms_access_key_id: str = ""
+    sms_access_key_secret: str = ""
+    sms_sign_name: str = ""
+    sms_templates: dict[str, str] = field(default_factory=dict)
+    sms_daily_cap: int = 5
+    sms_timeout_seconds: int = 10
 
     @property
     def is_sqlite(self) -> bool:
@@ -116,6 +128,14 @@ class Settings:
             "reminder_sender": env.get("SHOP_REMINDER_SENDER", ""),
             "scheduler_lease_seconds": int(env.get("SHOP_SCHEDULER_LEASE_SECONDS", "30")),
             "reminder_claim_seconds": int(env.get("SHOP_REMINDER_CLAIM_SECONDS", "300")),
+            "sms_provider": (env.get("SHOP_SMS_PROVIDER") or "log").strip().lower(),
+            "sms_endpoint": env.get("SHOP_SMS_ENDPOINT") or "https://dysmsapi.aliyuncs.com",
+            "sms_access_key_id": env.get("SHOP_SMS_ACCESS_KEY_ID", ""),
+            "sms_access_key_secret": env.get("SHOP_SMS_ACCESS_KEY_SECRET", ""),
+            "sms_sign_name": env.get("SHOP_SMS_SIGN_NAME", ""),
+            "sms_templates": parse_sms_templates(env.get("SHOP_SMS_TEMPLATES", "")),
+            "sms_daily_cap": int(env.get("SHOP_SMS_DAILY_CAP", "5")),
+            "sms_timeout_seconds": int(env.get("SHOP_SMS_TIMEOUT_SECONDS", "10")),
             "trusted_proxies": tuple(str(n) for n in parse_networks(env.get("SHOP_TRUSTED_PROXIES", ""))),
         }
         values.update(overrides)
@@ -133,6 +153,20 @@ def workers_from(value: str) -> int:
     if workers < 1:
         raise ValueError(f"SHOP_WORKERS must be at least 1, not {workers}")
     return workers
+
+
+def parse_sms_templates(raw: str) -> dict[str, str]:
+    """``SHOP_SMS_TEMPLATES``: a JSON object from message kind to template code. A typo must stop the
+    start-up with a message naming the setting, not silently send nothing."""
+    if not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"SHOP_SMS_TEMPLATES is not JSON: {exc}") from None
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise ValueError('SHOP_SMS_TEMPLATES must be a JSON object of strings, e.g. {"payout": "SMS_123"}')
+    return {k.strip(): v.strip() for k, v in value.items() if v.strip()}
 
 
 def normalise_database_url(url: str) -> str:

@@ -8,7 +8,7 @@ from datetime import datetime
 from advanced_alchemy.base import BigIntAuditBase, DefaultBase
 from advanced_alchemy.extensions.litestar.session import SessionModelMixin
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 
@@ -35,6 +35,8 @@ class User(BigIntAuditBase):
     county: Mapped[str] = mapped_column(String(100), default="", server_default="")
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
+    # The user switched text messages off on their account page.
+    sms_opt_out: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Grows whenever the password, the role, the village or area, or the account's standing changes (and
     # on "sign out everywhere"): every session and token made under an older generation stops working.
     credential_generation: Mapped[int] = mapped_column(default=0, server_default="0")

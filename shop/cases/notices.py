@@ -6,6 +6,9 @@ inbox, with kinds an SMS channel maps to its approved templates.
   handlers and the village; the villager added something → the handlers of the current level;
 - ``case_deadline``: a deadline tomorrow → the handlers of the current level (a reminder, planned here and
   delivered by the notifications outbox);
+- by SMS beside the inbox (shop.sms.notices): ``case_new`` to the handlers a case is new to (raised, or
+  arrived at their level), ``case_update`` to the villager (answered, passed up, closed), ``case_deadline``
+  to the handlers with the deadline reminder;
 - ``case_correction``: the books of a lot or a sale were corrected → the other households whose money
   moved (inbox only).
 
@@ -26,6 +29,7 @@ from shop.cases.models import LEVEL_LABELS, TOPIC_LABELS, Case, CaseStatus, Leve
 from shop.errors import N_
 from shop.notifications.models import RecipientKind
 from shop.notifications.services import PlannedReminder, notify_now, sync_reminders
+from shop.sms import notices as sms_notices
 from shop.timeutil import to_local
 from shop.villages.models import Household, Village
 from shop.workdays import deadline_day, reminder_before
@@ -80,15 +84,13 @@ async def _to_users(
 
 
 async def case_raised(session: AsyncSession, case: Case) -> None:
-    params = {
-        "id": case.id,
-        "household": await _household_code(session, case.household_id),
-        "topic": TOPIC_LABELS[Topic(case.topic)],
-        "by": _by(case.respond_by),
-    }
+    code, by = await _household_code(session, case.household_id), _by(case.respond_by)
+    params = {"id": case.id, "household": code, "topic": TOPIC_LABELS[Topic(case.topic)], "by": by}
+    village_handlers = await handlers(session, case.village_id, Level.VILLAGE)
+    await sms_notices.case_new(session, case, village_handlers, code, by)
     await _to_users(
         session,
-        await handlers(session, case.village_id, Level.VILLAGE),
+        village_handlers,
         NEW,
         N_("New case #%(id)s from %(household)s: %(topic)s"),
         N_("Please answer by %(by)s."),
@@ -99,6 +101,7 @@ async def case_raised(session: AsyncSession, case: Case) -> None:
 
 async def villager_told(session: AsyncSession, case: Case, title: str, body: str = "") -> None:
     """The villager hears that their case moved (answered, needs them, closed by the county)."""
+    await sms_notices.case_update(session, case)
     await notify_now(
         session,
         RecipientKind.HOUSEHOLD,
@@ -133,11 +136,15 @@ async def moved_up(session: AsyncSession, case: Case, *, because_rating: bool) -
         else N_("Case #%(id)s moved up to the %(level)s: not answered in time")
     )
     new_level = await handlers(session, case.village_id, level)
+    code = await _household_code(session, case.household_id)
+    await sms_notices.case_new(session, case, new_level, code, _by(case.respond_by))
     await _to_users(session, new_level, UPDATE, title, N_("Please answer by %(by)s."), params, handler_link(case))
     village = [u for u in await handlers(session, case.village_id, Level.VILLAGE) if u not in new_level]
     await _to_users(session, village, UPDATE, title, "", params, handler_link(case))
     if because_rating:
         await villager_told(session, case, N_("Case #%(id)s was passed up: it is not finished until you are satisfied"))
+    else:
+        await sms_notices.case_update(session, case)  # by SMS only: the inbox already shows where it is
 
 
 async def household_money_moved(session: AsyncSession, household_id: int, case: Case, amount_fen: int) -> None:

@@ -49,6 +49,7 @@ from shop.notifications.models import RecipientKind
 from shop.notifications.services import notify_now
 from shop.orders.models import Order, OrderLine
 from shop.orders.suppliers import supplier_weights, units_by_household
+from shop.sms import notices as sms_notices
 from shop.split import split_by_largest_remainder
 from shop.timeutil import to_local, utcnow
 from shop.villages.models import Household
@@ -493,4 +494,5 @@ async def pay_out(
         },
         link="/household",
     )
+    await sms_notices.payout_made(session, payout.id, household_id, amount_fen, METHOD_LABELS[PayoutMethod(method)])
     return payout

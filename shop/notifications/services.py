@@ -30,6 +30,7 @@ from shop.errors import NotFound
 from shop.notifications.models import Notification, RecipientKind, Reminder, ReminderStatus
 from shop.notifications.senders import OutboundMessage, Sender
 from shop.paging import Paging
+from shop.sms import notices as sms_notices
 from shop.timeutil import utcnow
 
 log = logging.getLogger("shop.notifications")
@@ -186,6 +187,9 @@ async def _deliver_one(session: AsyncSession, reminder_id: int, holder: str, sen
                 )
             )
             await session.flush()
+    # The same transaction queues its text message (guests' stream reminders, trainees' class
+    # reminders, handlers' case deadlines): sent later by the SMS job, once.
+    await sms_notices.reminder_delivered(session, reminder)
     await sender.send(
         OutboundMessage(
             idempotency_key=reminder.dedupe_key,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from advanced_alchemy.base import BigIntAuditBase
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 
@@ -31,6 +31,8 @@ class Household(BigIntAuditBase):
     phone: Mapped[str] = mapped_column(String(20), default="")
     pin_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
+    # The villager (or the secretary on their request) switched text messages off.
+    sms_opt_out: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Grows whenever the PIN, the household's standing or its village changes (and on "sign out
     # everywhere"): every session and token made under an older generation stops working.
     credential_generation: Mapped[int] = mapped_column(default=0, server_default="0")

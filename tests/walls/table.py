@@ -31,6 +31,7 @@ SIGNED_IN = frozenset({HOUSEHOLD, TRAINEE, SECRETARY, ADMIN, TOWNSHIP, COUNTY})
 EVERYONE = SIGNED_IN | {ANONYMOUS}
 USERS = frozenset({TRAINEE, SECRETARY, ADMIN})  # staff accounts and trainees (not households)
 STAFF = frozenset({SECRETARY, ADMIN})
+SECRETARIES = frozenset({SECRETARY})  # their village's own pages that an admin (no village) has no use for
 ADMINS = frozenset({ADMIN})
 HOUSEHOLDS = frozenset({HOUSEHOLD})
 TRAINEES = frozenset({TRAINEE})
@@ -108,6 +109,11 @@ WALLS: dict[str, Row] = {
     # --- staff accounts and trainees ------------------------------------------------------------------------
     "GET /account": Row(ACCOUNTS),
     "POST /account/password": Row(ACCOUNTS, body={"current": "not-my-password", "password": "a-new-password-1"}),
+    "POST /account/sms": Row(ACCOUNTS, body={"phone": "13904215555", "sms": "on"}),
+    "GET /sms": Row(SECRETARIES),
+    "POST /sms/test": Row(SECRETARIES),
+    "POST /household/sms": Row(HOUSEHOLDS, body={"sms": "off"}),
+    "POST /households/{household_id:int}/sms": Row(STAFF, body={"sms": "off"}),
     "POST /account/sign-out-everywhere": Row(ACCOUNTS, ends_session=True, last=True, reached_as=frozenset({303})),
     "POST /account/calendar": Row(ACCOUNTS, last=True, reached_as=frozenset({303})),  # a new feed address
     "GET /api/v1/users": Row(ACCOUNTS),

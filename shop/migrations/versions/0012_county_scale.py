@@ -7,8 +7,8 @@
   first), ``payout`` (village_id, paid_at, id), ``household_month`` (village_id, month) for the
   transparency board, which reads month rows instead of summing years of entries.
 
-Revision ID: 0011_county_scale
-Revises: 0010_checkin_attempts
+Revision ID: 0012_county_scale
+Revises: 0011_sms
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_county_scale"
-down_revision = "0010_checkin_attempts"
+revision = "0012_county_scale"
+down_revision = "0011_sms"
 branch_labels = None
 depends_on = None
 
