@@ -21,7 +21,6 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
-SUPPORTED = ("zh_CN", "en")
 DEFAULT_PAGE_LOCALE = "zh_CN"
 DEFAULT_API_LOCALE = "en"
 LANG_COOKIE = "lang"
@@ -96,12 +95,6 @@ def using_locale(locale: str) -> Iterator[None]:
 def gettext_(message: str, **params: Any) -> str:
     text = translations(get_locale()).gettext(message)
     return text % params if params else text
-
-
-def ngettext_(singular: str, plural: str, n: int, **params: Any) -> str:
-    text = translations(get_locale()).ngettext(singular, plural, n)
-    params.setdefault("num", n)
-    return text % params
 
 
 def translate(message: str) -> str:

@@ -25,6 +25,11 @@ class Paging:
         return LimitOffset(limit=self.limit, offset=self.offset)
 
 
+def page_count(total: int, size: int) -> int:
+    """How many pages of ``size`` rows ``total`` rows fill; an empty list is still one (empty) page."""
+    return max(1, -(-total // size))
+
+
 def provide_paging(
     limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="page size")] = 50,
     offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET, description="rows to skip")] = 0,

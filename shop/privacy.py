@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-_DIGITS = re.compile(r"\d")
-
 
 def mask_phone(phone: str | None) -> str:
     """13812345678 → 138****5678; short numbers keep only their last two digits."""

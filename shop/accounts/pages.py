@@ -27,6 +27,7 @@ from shop.web.auth import PUBLIC, optional_principal, requires_account, session_
 from shop.web.client import client_address
 from shop.web.deps import Actor, DbSession, Hasher
 from shop.web.forms import form_error, notify, read_form
+from shop.web.links import public_base
 
 
 def home_for(principal: Principal) -> str:
@@ -166,8 +167,7 @@ async def logout(request: Request[Any, Any, Any]) -> Redirect:
 
 
 def calendar_url(request: Request[Any, Any, Any], secret: str) -> str:
-    base = request.app.state.settings.public_url or str(request.base_url).rstrip("/")
-    return f"{base}/calendar/{secret}.ics"
+    return f"{public_base(request)}/calendar/{secret}.ics"
 
 
 @get("/account", guards=[requires_account], name="account")

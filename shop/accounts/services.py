@@ -39,9 +39,10 @@ from shop.accounts.throttle import (
 from shop.db import read_session, rows_matched, unit_of_work
 from shop.errors import N_, AuthenticationFailed, Conflict, InvalidInput, NotFound, PermissionDenied
 from shop.paging import Paging
+from shop.text import clean_text
 from shop.timeutil import as_utc, utcnow
 from shop.villages.models import Household, Village
-from shop.villages.services import clean_phone, clean_text
+from shop.villages.services import clean_phone
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
 MIN_PASSWORD = 8

@@ -60,12 +60,12 @@ from shop.errors import N_, DomainError, InvalidInput
 from shop.ledger.models import METHOD_LABELS, PayoutMethod
 from shop.media import StoredPhoto, media_file, store_photo
 from shop.money import MoneyFormatError, parse_yuan
-from shop.paging import Paging
+from shop.paging import Paging, page_count
 from shop.timeutil import as_utc, to_local, utcnow
 from shop.villages.models import Household, Village
 from shop.web.auth import requires_admin, requires_handler, requires_household, requires_officer
 from shop.web.deps import Actor, AppSettings, DbSession, Hasher
-from shop.web.forms import form_error, notify, read_form
+from shop.web.forms import form_error, form_int, notify, read_form
 from shop.web.params import IdPath
 from shop.workdays import calendar_version, deadline_day, known_years, unknown_years
 
@@ -128,15 +128,6 @@ def _common(actor: Principal) -> dict[str, Any]:
     }
 
 
-def _int(value: Any, field: str) -> int | None:
-    text = str(value or "").strip()
-    if not text:
-        return None
-    if not text.isdigit() or len(text) > 18:
-        raise InvalidInput(field, N_("%(name)s must be a whole number."), name=field)
-    return int(text)
-
-
 async def _store_photos(form: Any, settings: Any) -> list[StoredPhoto]:
     uploads = [f for f in form.getall("photos", []) if isinstance(f, UploadFile) and f.filename]
     if len(uploads) > 3:
@@ -157,9 +148,9 @@ async def _new_case_context(db_session: DbSession, actor: Actor, values: dict[st
     subject = await subject_of(
         db_session,
         actor.id,
-        contribution_id=_int(values.get("contribution_id"), "contribution_id"),
-        ledger_entry_id=_int(values.get("ledger_entry_id"), "ledger_entry_id"),
-        payout_id=_int(values.get("payout_id"), "payout_id"),
+        contribution_id=form_int(values.get("contribution_id"), "contribution_id"),
+        ledger_entry_id=form_int(values.get("ledger_entry_id"), "ledger_entry_id"),
+        payout_id=form_int(values.get("payout_id"), "payout_id"),
     )
     topics = [(t.value, i18n.translate(TOPIC_LABELS[t])) for t in Topic]
     return {"subject": subject.recorded, "topics": topics, **_common(actor)}
@@ -206,10 +197,10 @@ async def household_case_create(
             topic=values.get("topic", ""),
             text=values.get("text", ""),
             claimed=values.get("claimed", ""),
-            contribution_id=_int(values.get("contribution_id"), "contribution_id"),
-            ledger_entry_id=_int(values.get("ledger_entry_id"), "ledger_entry_id"),
-            payout_id=_int(values.get("payout_id"), "payout_id"),
-            previous_case_id=_int(values.get("previous_case_id"), "previous_case_id"),
+            contribution_id=form_int(values.get("contribution_id"), "contribution_id"),
+            ledger_entry_id=form_int(values.get("ledger_entry_id"), "ledger_entry_id"),
+            payout_id=form_int(values.get("payout_id"), "payout_id"),
+            previous_case_id=form_int(values.get("previous_case_id"), "previous_case_id"),
             photos=photos,
         )
     except DomainError as exc:
@@ -352,7 +343,7 @@ async def cases_page(
             "codes": codes,
             "show": show,
             "page": page,
-            "pages": max(1, -(-total // PAGE_SIZE)),
+            "pages": page_count(total, PAGE_SIZE),
             **_common(actor),
         },
     )
@@ -488,17 +479,17 @@ async def case_correct(
             rows = []
             for key, value in form.items():
                 if key.startswith("qty_") and key[4:].isdigit() and isinstance(value, str) and value.strip():
-                    quantity = _int(value, "contributions")
+                    quantity = form_int(value, "contributions")
                     if quantity:
                         rows.append(ContributionInput(int(key[4:]), quantity))
             added, added_qty = (
-                _int(form.get("add_household"), "contributions"),
-                _int(form.get("add_qty"), "contributions"),
+                form_int(form.get("add_household"), "contributions"),
+                form_int(form.get("add_qty"), "contributions"),
             )
             if added and added_qty:
                 rows.append(ContributionInput(added, added_qty))
             await corrections.correct_weights(
-                db_session, actor, case_id, rows, lot_id=_int(form.get("lot_id"), "lot_id")
+                db_session, actor, case_id, rows, lot_id=form_int(form.get("lot_id"), "lot_id")
             )
         elif kind == CorrectionKind.PRICE.value:
             try:

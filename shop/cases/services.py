@@ -12,7 +12,6 @@ stays open until the villager is satisfied or the county closes it with a writte
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -45,9 +44,9 @@ from shop.ledger.reading import AuditRow
 from shop.media import StoredPhoto
 from shop.orders.models import OrderLine
 from shop.paging import Paging
+from shop.text import clean_text
 from shop.timeutil import as_utc, to_local, utcnow
 from shop.villages.models import Village
-from shop.villages.services import clean_text
 from shop.workdays import deadline_after, shift_deadline
 
 RESPOND_WORKING_DAYS = 2
@@ -147,12 +146,8 @@ def _start_clocks(case: Case, now: datetime) -> None:
     case.responded_at = None
 
 
-# Control characters (a NUL pasted from a chat app) are dropped: PostgreSQL refuses NUL in text.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
 def _clean_text(value: str | None, field: str = "text", *, max_len: int = TEXT_MAX, required: bool = True) -> str:
-    return clean_text(_CONTROL.sub("", value or ""), field, max_len=max_len, required=required)
+    return clean_text(value, field, max_len=max_len, required=required)
 
 
 # --- reading ----------------------------------------------------------------------------------------------

@@ -8,14 +8,7 @@ from shop import i18n
 from shop.accounts.principal import Principal
 from shop.catalogue.services import ProductFields, ProductService, ProductSheetOutcome
 from shop.catalogue.sheet import parse_product_sheet, product_template_csv, product_template_xlsx
-from shop.tabular import RowProblem, read_table
-
-
-def describe_problem(problem: RowProblem) -> str:
-    """Every fault of a row in one sentence, in the page's language."""
-    return "；".join(
-        i18n.translate(f.message) % dict(f.params) if f.params else i18n.translate(f.message) for f in problem.faults
-    )
+from shop.tabular import read_table
 
 
 async def import_product_file(

@@ -20,14 +20,15 @@ from shop.catalogue.services import ContributionInput, LotService, ProductFields
 from shop.errors import N_, DomainError, InvalidInput
 from shop.media import media_file, store_photo
 from shop.money import MoneyFormatError, fen_to_yuan_text, parse_yuan
-from shop.paging import Paging
+from shop.paging import Paging, page_count
 from shop.privacy import mask_name
 from shop.timeutil import local_today
 from shop.villages.models import Household
 from shop.villages.services import VillageService
 from shop.web.auth import PUBLIC, requires_staff
 from shop.web.deps import Actor, AppSettings, DbSession
-from shop.web.forms import form_error, notify, read_form
+from shop.web.forms import form_error, form_int, notify, read_form
+from shop.web.links import public_base
 from shop.web.params import IdPath
 
 PAGE_SIZE = 30
@@ -111,7 +112,7 @@ async def catalogue_list(
             "products": products,
             "total": total,
             "page": max(page, 1),
-            "pages": max(1, -(-total // PAGE_SIZE)),
+            "pages": page_count(total, PAGE_SIZE),
             "q": q or "",
             "category": category or "",
             "show": show,
@@ -243,15 +244,6 @@ async def lot_new(product_id: IdPath, actor: Actor, db_session: DbSession) -> Te
     )
 
 
-def _int_field(value: Any, field: str) -> int | None:
-    text = str(value or "").strip()
-    if not text:
-        return None
-    if not text.isdigit():
-        raise InvalidInput(field, N_("%(name)s must be a whole number."), name=field)
-    return int(text)
-
-
 @post("/catalogue/{product_id:int}/lots/new", guards=[requires_staff])
 async def lot_create(
     product_id: IdPath, request: Request[Any, Any, Any], actor: Actor, db_session: DbSession
@@ -259,11 +251,11 @@ async def lot_create(
     form = await read_form(request)
     product = await ProductService(session=db_session).get_for(actor, product_id)
     try:
-        quantity = _int_field(form.get("quantity"), "quantity")
+        quantity = form_int(form.get("quantity"), "quantity")
         contributions = []
         for row in range(1, LOT_FORM_ROWS + 1):
-            household_id = _int_field(form.get(f"household_{row}"), "contributions")
-            amount = _int_field(form.get(f"quantity_{row}"), "contributions")
+            household_id = form_int(form.get(f"household_{row}"), "contributions")
+            amount = form_int(form.get(f"quantity_{row}"), "contributions")
             if household_id is None and amount is None:
                 continue
             if household_id is None or amount is None:
@@ -309,7 +301,6 @@ async def lot_detail(lot_id: IdPath, actor: Actor, db_session: DbSession) -> Tem
 async def _paper_context(
     request: Request[Any, Any, Any], actor: Actor, db_session: DbSession, lot_id: int
 ) -> dict[str, Any]:
-    from shop.villages.pages import public_base
 
     lot = await LotService(db_session).get_lot(actor, lot_id)
     village = await VillageService(session=db_session).get_public(lot.village_id)

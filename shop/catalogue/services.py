@@ -11,7 +11,7 @@ from typing import Any
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,9 +20,9 @@ from shop.catalogue.models import CATEGORY_NAMES_ZH, Category, Contribution, Lot
 from shop.errors import N_, Conflict, InvalidInput, NotFound, PermissionDenied
 from shop.media import StoredPhoto
 from shop.paging import Paging
+from shop.text import clean_text
 from shop.timeutil import local_today
 from shop.villages.models import Household
-from shop.villages.services import clean_text
 
 MERCHANT_CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 MAX_PRICE_FEN = 100_000_000  # ¥1,000,000: a typing slip, not a product
@@ -436,19 +436,3 @@ class LotService:
             select(Lot).where(Lot.product_id == product.id).order_by(Lot.received_on.desc(), Lot.id.desc())
         )
         return list(rows.scalars())
-
-    async def lots_of_household(self, household_id: int, limit: int = 50) -> list[tuple[Lot, Contribution]]:
-        rows = await self.session.execute(
-            select(Lot, Contribution)
-            .join(Contribution, Contribution.lot_id == Lot.id)
-            .where(Contribution.household_id == household_id)
-            .order_by(Lot.received_on.desc(), Lot.id.desc())
-            .limit(limit)
-        )
-        return [(lot, contribution) for lot, contribution in rows.tuples()]
-
-    async def stock_total(self, product_id: int) -> int:
-        total = await self.session.execute(
-            select(func.coalesce(func.sum(Lot.remaining), 0)).where(Lot.product_id == product_id)
-        )
-        return int(total.scalar_one())

@@ -16,6 +16,7 @@ from shop import i18n
 from shop.cases import counts as case_counts
 from shop.cases.marks import household_marks
 from shop.cases.services import audit_rows as case_audit_rows
+from shop.channels import PLATFORM_LABELS
 from shop.errors import N_, DomainError, InvalidInput, Label
 from shop.ledger.models import ACCOUNT_LABELS, METHOD_LABELS, PayoutMethod
 from shop.ledger.payouts import balances, batch_payouts, pay_batch
@@ -39,20 +40,12 @@ from shop.villages.services import VillageService
 from shop.web.auth import PUBLIC, requires_household, requires_staff
 from shop.web.charts import Bar, bar_chart
 from shop.web.deps import Actor, DbSession
-from shop.web.forms import form_error, notify, read_form
+from shop.web.forms import form_error, form_int, notify, read_form
 from shop.web.params import IdPath
 
 LEDGER_PAGE_SIZE = 50
 
 ELDER_COOKIE = "elder"
-CHANNEL_LABELS = {
-    "douyin": N_("Douyin (抖音)"),
-    "kuaishou": N_("Kuaishou (快手)"),
-    "weixin": N_("WeChat Channels (视频号)"),
-    "taobao": N_("Taobao Live (淘宝直播)"),
-    "other": N_("Other platform"),
-    "direct": N_("Recorded by the village (no platform)"),
-}
 
 
 MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -161,7 +154,7 @@ async def _fees_context(db_session: DbSession, actor: Actor, village_id: int) ->
     return {
         "village": village,
         "history": await policy_history(db_session, village_id),
-        "channels": [(c, i18n.translate(CHANNEL_LABELS[c])) for c in CHANNELS],
+        "channels": [(c, i18n.translate(PLATFORM_LABELS[c])) for c in CHANNELS],
         "values": values,
         "user": actor,
     }
@@ -247,7 +240,7 @@ def _fen(form: Any, field: str) -> int:
 async def payout_one(request: Request[Any, Any, Any], actor: Actor, db_session: DbSession) -> Template | Redirect:
     form = await read_form(request)
     try:
-        household_id = int(str(form.get("household_id") or "0"))
+        household_id = form_int(form.get("household_id"), "household_id", default=0) or 0
         payout = await pay_out(
             db_session,
             actor,
@@ -361,6 +354,8 @@ async def ledger_page(actor: Actor, db_session: DbSession, page: FromQuery[int] 
             "transactions": transactions,
             "page": max(page, 1),
             "accounts": {k.value: i18n.translate(v) for k, v in ACCOUNT_LABELS.items()},
+            # an entry's reference is a platform (fees) or a payout method (money paid out): named in words
+            "refs": {code: i18n.translate(label) for code, label in {**PLATFORM_LABELS, **METHOD_LABELS}.items()},
             "user": actor,
         },
     )

@@ -406,10 +406,41 @@ async def set_show_names(session: AsyncSession, actor: Principal, village_id: in
     return village
 
 
+@dataclass(frozen=True)
+class LedgerLine:
+    """One transaction of the ledger page, named in words: a msgid and its parameters (``Label``s are msgids)."""
+
+    transaction: LedgerTransaction
+    message: str
+    params: dict[str, Any]
+
+
+def describe_transaction(t: LedgerTransaction, products: dict[int, str], households: dict[int, str]) -> LedgerLine:
+    """ "Order 12 · millet credited", "refund taken back", "paid to …": what a transaction did, never its key."""
+    if t.kind == TransactionKind.PAYOUT.value:
+        paid = next((e for e in t.entries if e.account_kind == AccountKind.PAYOUTS.value), None)
+        household = next((e.household_id for e in t.entries if e.household_id), None)
+        params: dict[str, Any] = {
+            "household": households.get(household, f"#{household}") if household else "—",
+            "method": Label(METHOD_LABELS.get(paid.account_ref, paid.account_ref) if paid else "—"),
+        }
+        if t.reverses_id:
+            return LedgerLine(t, N_("Payment to %(household)s by %(method)s reversed: it never arrived"), params)
+        return LedgerLine(t, N_("Paid %(household)s by %(method)s"), params)
+    params = {"order": t.order_id, "product": products.get(t.order_line_id or 0, "—")}
+    if t.dedupe_key.startswith("case:"):  # a sale split again for a villager's case (shop.cases.corrections)
+        return LedgerLine(
+            t, N_("Sale %(order)s split again for case #%(case)s"), {**params, "case": t.dedupe_key.split(":")[1]}
+        )
+    if t.kind == TransactionKind.SALE_CREDIT.value:
+        return LedgerLine(t, N_("Order %(order)s · %(product)s credited"), params)
+    return LedgerLine(t, N_("Order %(order)s · %(product)s refund taken back"), params)
+
+
 async def ledger_transactions(
     session: AsyncSession, actor: Principal, village_id: int, paging: Paging
-) -> list[LedgerTransaction]:
-    """The village's ledger, newest transaction first, a page at a time (each with its entries)."""
+) -> list[LedgerLine]:
+    """The village's ledger, newest transaction first, a page at a time (each with its entries), in words."""
     actor.require_staff()
     actor.ensure_village(village_id)
     rows = await session.execute(
@@ -419,7 +450,22 @@ async def ledger_transactions(
         .limit(paging.limit)
         .offset(paging.offset)
     )
-    return list(rows.scalars())
+    transactions = list(rows.scalars())
+    line_ids = [t.order_line_id for t in transactions if t.order_line_id]
+    products = dict(
+        (
+            await session.execute(
+                select(OrderLine.id, Product.name)
+                .join(Product, Product.id == OrderLine.product_id)
+                .where(OrderLine.id.in_(line_ids or [0]))
+            )
+        )
+        .tuples()
+        .all()
+    )
+    in_village = select(Household.id, Household.head_name).where(Household.village_id == village_id)
+    households = dict((await session.execute(in_village)).tuples().all())
+    return [describe_transaction(t, products, households) for t in transactions]
 
 
 async def ledger_entries(

@@ -270,11 +270,6 @@ async def inbox(session: AsyncSession, actor: Principal, paging: Paging) -> tupl
     return list(rows.scalars()), int(total)
 
 
-async def unread_count(session: AsyncSession, actor: Principal) -> int:
-    stmt = select(func.count()).select_from(Notification).where(_owner_filter(actor), Notification.read_at.is_(None))
-    return int((await session.execute(stmt)).scalar_one())
-
-
 async def mark_read(session: AsyncSession, actor: Principal, notification_id: int | None = None) -> int:
     stmt = update(Notification).where(_owner_filter(actor), Notification.read_at.is_(None))
     if notification_id is not None:

@@ -20,7 +20,7 @@ from shop.orders.models import STATUS_LABELS, OrderSource
 from shop.orders.placing import ItemRequest, OrderRequest, PlacedOrder
 from shop.orders.reports import packing_list, report_seen_by, stream_report
 from shop.orders.services import change_status, list_orders, order_detail, refund_units
-from shop.paging import Paging
+from shop.paging import Paging, page_count
 from shop.streams.live import notify_after_response
 from shop.streams.services import StreamService
 from shop.tabular import write_csv
@@ -28,7 +28,7 @@ from shop.timeutil import local_day_bounds, local_today
 from shop.web.auth import requires_staff, requires_user
 from shop.web.charts import Bar, bar_chart
 from shop.web.deps import Actor, DbSession, Events
-from shop.web.forms import notify, read_form
+from shop.web.forms import form_int, notify, read_form
 from shop.web.params import IdPath, IdQuery
 
 PAGE_SIZE = 30
@@ -37,15 +37,6 @@ MAX_DRAFTS = 60
 
 def _status_labels() -> dict[str, str]:
     return {str(s): i18n.translate(label) for s, label in STATUS_LABELS.items()}
-
-
-def _int(value: Any, field: str) -> int | None:
-    text = str(value or "").strip()
-    if not text:
-        return None
-    if not text.isdigit():
-        raise InvalidInput(field, N_("%(name)s must be a whole number."), name=field)
-    return int(text)
 
 
 async def _place(request: Request[Any, Any, Any], order: OrderRequest) -> PlacedOrder:
@@ -62,11 +53,11 @@ async def _place(request: Request[Any, Any, Any], order: OrderRequest) -> Placed
 async def quick_entry(request: Request[Any, Any, Any], actor: Actor) -> Redirect:
     """One order typed on the live board: product, quantity, buyer. Back to the board either way."""
     form = await read_form(request)
-    stream_id = _int(form.get("stream_id"), "stream_id")
+    stream_id = form_int(form.get("stream_id"), "stream_id")
     back = f"/streams/{stream_id}/live" if stream_id else "/orders"
     try:
-        product_id = _int(form.get("product_id"), "product_id")
-        quantity = _int(form.get("quantity"), "quantity") or 1
+        product_id = form_int(form.get("product_id"), "product_id")
+        quantity = form_int(form.get("quantity"), "quantity") or 1
         if product_id is None:
             raise InvalidInput("product_id", N_("Choose the product."))
         placed = await _place(
@@ -140,8 +131,8 @@ async def comments_confirm(
         if form.get(f"keep_{n}") != "on":
             continue
         try:
-            product_id = _int(form.get(f"product_{n}"), "product_id")
-            quantity = _int(form.get(f"quantity_{n}"), "quantity")
+            product_id = form_int(form.get(f"product_{n}"), "product_id")
+            quantity = form_int(form.get(f"quantity_{n}"), "quantity")
             if product_id is None or not quantity:
                 raise InvalidInput("quantity", N_("Draft %(n)d needs a product and a whole quantity."), n=n + 1)
             await _place(
@@ -188,7 +179,7 @@ async def orders_page(
             "orders": rows,
             "total": total,
             "page": max(page, 1),
-            "pages": max(1, -(-total // PAGE_SIZE)),
+            "pages": page_count(total, PAGE_SIZE),
             "status": status or "",
             "stream_id": stream_id or "",
             "q": q or "",

@@ -211,11 +211,6 @@ async def packing_list(
     )
 
 
-async def line_ids_of(session: AsyncSession, order_ids: list[int]) -> list[int]:
-    rows = await session.execute(select(OrderLine.id).where(OrderLine.order_id.in_(order_ids)))
-    return list(rows.scalars())
-
-
 def report_seen_by(report: StreamReport, viewer: Principal) -> StreamReport:
     """The report as ``viewer`` may see it: whose goods sold is the village staff's to know, not a trainee's
     (a trainee sees their practice stream's products and takings)."""

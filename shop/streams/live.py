@@ -23,7 +23,7 @@ from shop import i18n
 from shop.errors import N_
 from shop.money import format_fen
 from shop.streams.models import LineupItem, Stream, StreamStatus
-from shop.streams.services import ShowBlock, current_block, run_of_show
+from shop.streams.services import ShowBlock, current_block
 from shop.timeutil import to_local, utcnow
 
 POLL_SECONDS = 2.0
@@ -196,7 +196,3 @@ async def _stock(session: AsyncSession, product_id: int) -> int:
 
     total = await session.execute(select(func.coalesce(func.sum(Lot.remaining), 0)).where(Lot.product_id == product_id))
     return int(total.scalar_one())
-
-
-def plan_minutes(stream: Stream) -> int:
-    return sum(block.minutes for block in run_of_show(stream))

@@ -22,15 +22,6 @@ class Platform(enum.StrEnum):
     OTHER = "other"
 
 
-PLATFORM_LABELS = {
-    Platform.DOUYIN: N_("Douyin (抖音)"),
-    Platform.KUAISHOU: N_("Kuaishou (快手)"),
-    Platform.WEIXIN: N_("WeChat Channels (视频号)"),
-    Platform.TAOBAO: N_("Taobao Live (淘宝直播)"),
-    Platform.OTHER: N_("Other"),
-}
-
-
 class StreamStatus(enum.StrEnum):
     PLANNED = "planned"
     LIVE = "live"

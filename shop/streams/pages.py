@@ -17,13 +17,14 @@ from litestar.response import Redirect, ServerSentEvent, ServerSentEventMessage,
 from shop import i18n
 from shop.accounts.models import User
 from shop.calendar_feed import build_calendar
+from shop.channels import PLATFORM_LABELS
 from shop.db import read_session
 from shop.errors import N_, DomainError, InvalidInput, NotFound
 from shop.media import store_photo
 from shop.money import MoneyFormatError, fen_to_yuan_text, parse_yuan
 from shop.paging import Paging
 from shop.streams.live import live_state, notify_after_response
-from shop.streams.models import PLATFORM_LABELS, STATUS_LABELS, Platform, Stream, StreamStatus
+from shop.streams.models import STATUS_LABELS, Platform, Stream, StreamStatus
 from shop.streams.services import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -39,7 +40,7 @@ from shop.timeutil import SHANGHAI, local_today, to_local, utcnow
 from shop.villages.services import VillageService
 from shop.web.auth import PUBLIC, requires_staff, requires_user
 from shop.web.deps import Actor, AppSettings, DbSession
-from shop.web.forms import form_error, notify, read_form
+from shop.web.forms import form_error, form_int, notify, read_form
 from shop.web.params import IdPath
 
 LINEUP_ROWS = 8
@@ -53,7 +54,7 @@ def platform_options() -> list[tuple[str, str]]:
 
 def _labels() -> dict[str, Any]:
     return {
-        "platform_labels": {p.value: i18n.translate(label) for p, label in PLATFORM_LABELS.items()},
+        "platform_labels": {p.value: i18n.translate(PLATFORM_LABELS[p]) for p in Platform},
         "status_labels": {str(s): i18n.translate(label) for s, label in STATUS_LABELS.items()},
     }
 
@@ -192,15 +193,6 @@ def _values_of(stream: Stream | None, plan: StreamPlan | None = None) -> dict[st
     return values
 
 
-def _int(text: Any, field: str, *, default: int | None = None) -> int | None:
-    raw = str(text or "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit():
-        raise InvalidInput(field, N_("%(name)s must be a whole number."), name=field)
-    return int(raw)
-
-
 def _plan_from_form(form: Any) -> tuple[StreamPlan, int]:
     try:
         day = date.fromisoformat(str(form.get("date") or ""))
@@ -222,14 +214,14 @@ def _plan_from_form(form: Any) -> tuple[StreamPlan, int]:
     guests = [
         GuestSlot(
             int(key.removeprefix("guest_")),
-            _int(form.get(f"guest_minutes_{key.removeprefix('guest_')}"), "guests", default=10) or 10,
+            form_int(form.get(f"guest_minutes_{key.removeprefix('guest_')}"), "guests", default=10) or 10,
         )
         for key in form
         if key.startswith("guest_") and key.removeprefix("guest_").isdigit() and form.get(key) == "on"
     ]
     lineup = []
     for row in range(1, LINEUP_ROWS + 1):
-        product_id = _int(form.get(f"product_{row}"), "lineup")
+        product_id = form_int(form.get(f"product_{row}"), "lineup")
         if product_id is None:
             continue
         price_text = str(form.get(f"price_{row}") or "").strip()
@@ -242,8 +234,8 @@ def _plan_from_form(form: Any) -> tuple[StreamPlan, int]:
                 product_id=product_id,
                 live_price_fen=price,
                 talking_points=str(form.get(f"points_{row}") or "").strip(),
-                planned_minutes=_int(form.get(f"minutes_{row}"), "lineup", default=8) or 8,
-                quantity_cap=_int(form.get(f"cap_{row}"), "lineup"),
+                planned_minutes=form_int(form.get(f"minutes_{row}"), "lineup", default=8) or 8,
+                quantity_cap=form_int(form.get(f"cap_{row}"), "lineup"),
             )
         )
     plan = StreamPlan(
@@ -251,13 +243,13 @@ def _plan_from_form(form: Any) -> tuple[StreamPlan, int]:
         platform=str(form.get("platform") or ""),
         starts_at=starts_at,
         ends_at=ends_at,
-        host_user_id=_int(form.get("host_user_id"), "host_user_id"),
+        host_user_id=form_int(form.get("host_user_id"), "host_user_id"),
         practice=form.get("practice") == "on",
         notes=str(form.get("notes") or ""),
         guests=guests,
         lineup=lineup,
     )
-    weeks = _int(form.get("repeat_weekly"), "repeat_weekly", default=1) or 1
+    weeks = form_int(form.get("repeat_weekly"), "repeat_weekly", default=1) or 1
     return plan, weeks
 
 
@@ -371,7 +363,7 @@ async def live_board(
 async def live_pin(stream_id: IdPath, request: Request[Any, Any, Any], actor: Actor, db_session: DbSession) -> Redirect:
     form = await read_form(request)
     service = StreamService(session=db_session)
-    item_id = _int(form.get("item_id"), "item_id")
+    item_id = form_int(form.get("item_id"), "item_id")
     step = {"next": 1, "previous": -1}.get(str(form.get("move") or ""), 0)
     await service.pin(actor, stream_id, item_id, step=step)
     notify_after_response(request, stream_id)
@@ -431,7 +423,7 @@ async def live_events(stream_id: IdPath, request: Request[Any, Any, Any], actor:
 @get("/calendar/{feed:str}", opt=PUBLIC, name="calendar_feed", include_in_schema=False)
 async def calendar_feed(feed: FromPath[str], request: Request[Any, Any, Any], db_session: DbSession) -> Response[bytes]:
     """A user's streams (and classes) as an .ics feed; the secret in the address is the only key."""
-    from shop.villages.pages import public_base
+    from shop.web.links import public_base
 
     secret = feed.removesuffix(".ics")
     if not feed.endswith(".ics") or not secret:

@@ -19,13 +19,13 @@ from shop.accounts.models import User
 from shop.accounts.principal import Principal
 from shop.calendar_feed import CalendarEvent, CalendarSource
 from shop.catalogue.models import Contribution, Lot, Product
+from shop.channels import platform_label
 from shop.db import rows_matched
 from shop.errors import N_, Conflict, InvalidInput, Label, NotFound
 from shop.notifications.models import RecipientKind
 from shop.notifications.services import PlannedReminder, sync_reminders, withdraw_reminders
 from shop.paging import Paging
 from shop.streams.models import (
-    PLATFORM_LABELS,
     STATUS_LABELS,
     Guest,
     LineupItem,
@@ -34,8 +34,9 @@ from shop.streams.models import (
     StreamGuest,
     StreamStatus,
 )
+from shop.text import clean_text
 from shop.timeutil import SHANGHAI, to_local, utcnow
-from shop.villages.services import clean_phone, clean_text
+from shop.villages.services import clean_phone
 
 MAX_STREAM_HOURS = 12
 MAX_LINEUP = 30
@@ -477,10 +478,6 @@ class StreamService(SQLAlchemyAsyncRepositoryService[Stream, SQLAlchemyAsyncRepo
             ],
         )
 
-    async def lineup_of(self, actor: Principal, stream_id: int) -> list[LineupEntry]:
-        """An earlier stream's lineup, to copy into a new plan."""
-        return self.plan_of(await self.get_for(actor, stream_id)).lineup
-
     # --- running ---------------------------------------------------------------------------------
 
     async def set_status(self, actor: Principal, stream_id: int, status: str, *, now: datetime | None = None) -> Stream:
@@ -678,7 +675,7 @@ async def calendar_events(
             title=s.title,
             starts_at=s.starts_at,
             ends_at=s.ends_at,
-            description=i18n.translate(PLATFORM_LABELS[Platform(s.platform)]),
+            description=i18n.translate(platform_label(s.platform)),
             url=f"{base_url}/streams/{s.id}",
             cancelled=s.status == StreamStatus.CANCELLED.value,
             updated_at=s.updated_at,

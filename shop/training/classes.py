@@ -20,10 +20,11 @@ from shop.accounts.principal import Principal
 from shop.calendar_feed import CalendarEvent
 from shop.errors import N_, Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from shop.notifications.services import withdraw_reminders
+from shop.text import clean_text
 from shop.timeutil import as_utc, utcnow
 from shop.training import checkin
 from shop.training.cohorts import CohortService
-from shop.training.inputs import clean_instant, clean_line
+from shop.training.inputs import clean_instant
 from shop.training.models import (
     Attendance,
     AttendanceStatus,
@@ -86,8 +87,8 @@ class ClassService(SQLAlchemyAsyncRepositoryService[TrainingClass, SQLAlchemyAsy
         starts, ends = self._clean_times(starts_at, ends_at)
         training_class = TrainingClass(
             cohort_id=cohort.id,
-            topic=clean_line(topic, "topic", max_len=100, missing=N_("Give the class a topic.")),
-            place=clean_line(place, "place", max_len=100, missing=N_("Say where the class is held.")),
+            topic=clean_text(topic, "topic", max_len=100, line=True, missing=N_("Give the class a topic.")),
+            place=clean_text(place, "place", max_len=100, line=True, missing=N_("Say where the class is held.")),
             starts_at=starts,
             ends_at=ends,
         )
@@ -123,9 +124,13 @@ class ClassService(SQLAlchemyAsyncRepositoryService[TrainingClass, SQLAlchemyAsy
         if training_class.cancelled:
             raise Conflict(N_("This class was cancelled; schedule a new one instead."))
         if topic is not None:
-            training_class.topic = clean_line(topic, "topic", max_len=100, missing=N_("Give the class a topic."))
+            training_class.topic = clean_text(
+                topic, "topic", max_len=100, line=True, missing=N_("Give the class a topic.")
+            )
         if place is not None:
-            training_class.place = clean_line(place, "place", max_len=100, missing=N_("Say where the class is held."))
+            training_class.place = clean_text(
+                place, "place", max_len=100, line=True, missing=N_("Say where the class is held.")
+            )
         if starts_at is not None and ends_at is None:
             # Moving only the start keeps the class as long as it was.
             ends_at = as_utc(starts_at) + (as_utc(training_class.ends_at) - as_utc(training_class.starts_at))

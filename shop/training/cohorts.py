@@ -18,9 +18,10 @@ from shop.accounts.secrets import SecretHasher
 from shop.accounts.services import UserService
 from shop.errors import N_, Conflict, InvalidInput, NotFound
 from shop.paging import Paging
+from shop.text import clean_text
 from shop.timeutil import utcnow
 from shop.training.courses import CourseService
-from shop.training.inputs import clean_day, clean_line
+from shop.training.inputs import clean_day
 from shop.training.models import (
     Cohort,
     Course,
@@ -49,7 +50,7 @@ class CohortService(SQLAlchemyAsyncRepositoryService[Cohort, SQLAlchemyAsyncRepo
     ) -> Cohort:
         actor.require_staff()
         course = await CourseService(session=self.session).get_for(actor, course_id)
-        name = clean_line(name, "name", max_len=50, missing=N_("Name the cohort, e.g. 第1期."))
+        name = clean_text(name, "name", max_len=50, line=True, missing=N_("Name the cohort, e.g. 第1期."))
         if starts_on is None:
             raise InvalidInput("starts_on", N_("Give the date the cohort starts."))
         clean_day(starts_on, "starts_on")
@@ -156,7 +157,7 @@ class CohortService(SQLAlchemyAsyncRepositoryService[Cohort, SQLAlchemyAsyncRepo
         """A new trainee account (the phone number is the username) enrolled in the cohort at once."""
         actor.require_staff()
         cohort = await self.get_for(actor, cohort_id)
-        name = clean_line(display_name, "display_name", max_len=50, missing=N_("Give the trainee's name."))
+        name = clean_text(display_name, "display_name", max_len=50, line=True, missing=N_("Give the trainee's name."))
         number = clean_phone(phone, required=True)
         username = re.sub(r"[ -]", "", number)
         user = await UserService(session=self.session).create_user(

@@ -17,9 +17,10 @@ from shop.accounts.models import Role
 from shop.accounts.principal import Principal
 from shop.errors import N_, Conflict, InvalidInput, NotFound, PermissionDenied
 from shop.paging import Paging
+from shop.text import clean_text
 from shop.timeutil import utcnow
 from shop.training.files import StoredLessonFile
-from shop.training.inputs import LessonFields, clean_body, clean_line, clean_rule
+from shop.training.inputs import LessonFields, clean_rule
 from shop.training.models import (
     Cohort,
     Course,
@@ -80,8 +81,8 @@ class CourseService(SQLAlchemyAsyncRepositoryService[Course, SQLAlchemyAsyncRepo
         rule = clean_rule(rule or CompletionRule())
         course = Course(
             village_id=target,
-            title=clean_line(title, "title", max_len=100, missing=N_("Give the course a title.")),
-            description=clean_body(description, "description", max_len=DESCRIPTION_MAX),
+            title=clean_text(title, "title", max_len=100, line=True, missing=N_("Give the course a title.")),
+            description=clean_text(description, "description", max_len=DESCRIPTION_MAX),
             require_all_lessons=rule.require_all_lessons,
             min_attendance_percent=rule.min_attendance_percent,
             min_practice_streams=rule.min_practice_streams,
@@ -142,9 +143,9 @@ class CourseService(SQLAlchemyAsyncRepositoryService[Course, SQLAlchemyAsyncRepo
         actor.require_staff()
         course = await self.get_for(actor, course_id)
         if title is not None:
-            course.title = clean_line(title, "title", max_len=100, missing=N_("Give the course a title."))
+            course.title = clean_text(title, "title", max_len=100, line=True, missing=N_("Give the course a title."))
         if description is not None:
-            course.description = clean_body(description, "description", max_len=DESCRIPTION_MAX)
+            course.description = clean_text(description, "description", max_len=DESCRIPTION_MAX)
         if rule is not None:
             rule = clean_rule(rule)
             course.require_all_lessons = rule.require_all_lessons

@@ -4,12 +4,12 @@ lesson bodies, video links, whole numbers, times and days, completion rules, a l
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from urllib.parse import urlsplit
 
 from shop.errors import N_, InvalidInput
+from shop.text import clean_text
 from shop.timeutil import as_utc
 from shop.training.rules import CompletionRule
 
@@ -22,33 +22,8 @@ EARLIEST = datetime(2020, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_LINE_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def clean_line(value: str | None, field: str, *, max_len: int, missing: str | None = None) -> str:
-    """One line of text; ``missing`` is the message when it is required and empty."""
-    text = (value or "").strip()
-    if missing and not text:
-        raise InvalidInput(field, missing)
-    if len(text) > max_len:
-        raise InvalidInput(field, N_("At most %(max)d characters, please."), max=max_len)
-    if _LINE_CONTROL.search(text):
-        raise InvalidInput(field, N_("This text holds invisible control characters; type it again."))
-    return text
-
-
-def clean_body(value: str | None, field: str, *, max_len: int) -> str:
-    text = (value or "").replace("\r\n", "\n").strip()
-    if len(text) > max_len:
-        raise InvalidInput(field, N_("At most %(max)d characters, please."), max=max_len)
-    if _CONTROL.search(text):
-        raise InvalidInput(field, N_("This text holds invisible control characters; type it again."))
-    return text
-
-
 def clean_video_url(value: str | None, field: str = "video_url") -> str:
-    url = clean_line(value, field, max_len=500)
+    url = clean_text(value, field, max_len=500, line=True)
     if not url:
         return ""
     parts = urlsplit(url)
@@ -96,12 +71,14 @@ class LessonFields:
     video_url: str = ""
 
     def cleaned(self, prefix: str = "") -> LessonFields:
-        body = clean_body(self.body_md, f"{prefix}body_md", max_len=LESSON_BODY_MAX)
+        body = clean_text(self.body_md, f"{prefix}body_md", max_len=LESSON_BODY_MAX)
         minutes = self.minutes
         if minutes is None:
             minutes = max(1, -(-len(body) // CHARACTERS_PER_MINUTE))
         return LessonFields(
-            title=clean_line(self.title, f"{prefix}title", max_len=100, missing=N_("Give the lesson a title.")),
+            title=clean_text(
+                self.title, f"{prefix}title", max_len=100, line=True, missing=N_("Give the lesson a title.")
+            ),
             body_md=body,
             minutes=clean_whole(minutes, f"{prefix}minutes", low=1, high=600),
             video_url=clean_video_url(self.video_url, f"{prefix}video_url"),

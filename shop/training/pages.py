@@ -21,11 +21,11 @@ from shop.training.courses import CourseService
 from shop.training.display import helpers
 from shop.training.files import lesson_file_path, lesson_files_dir
 from shop.training.progress import CertificateService, TrainingProgress
-from shop.villages.pages import public_base
 from shop.villages.services import VillageService
 from shop.web.auth import PUBLIC, requires_user
 from shop.web.deps import Actor, AppSettings, DbSession
 from shop.web.forms import form_error, notify, read_form
+from shop.web.links import public_base
 from shop.web.params import IdPath
 
 # Codes typed or scanned from paper: anything odd is answered by the page itself, not by a validation error.

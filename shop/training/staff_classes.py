@@ -19,10 +19,10 @@ from shop.training.models import TrainingClass
 from shop.training.progress import TrainingProgress
 from shop.training.staff_cohorts import cohort_form_error
 from shop.training.staff_forms import class_times
-from shop.villages.pages import public_base
 from shop.web.auth import requires_staff
 from shop.web.deps import Actor, AppSettings, DbSession
 from shop.web.forms import form_error, notify, read_form
+from shop.web.links import public_base
 from shop.web.params import IdPath
 
 

@@ -16,14 +16,15 @@ from shop.accounts.models import Role, User
 from shop.accounts.services import UserService
 from shop.accounts.throttle import HOUSEHOLD_LIMITS
 from shop.accounts.throttle import is_locked as logins_paused
-from shop.errors import N_, DomainError, InvalidInput
-from shop.paging import Paging
+from shop.errors import N_, DomainError
+from shop.paging import Paging, page_count
 from shop.timeutil import utcnow
 from shop.villages.models import Household
 from shop.villages.services import HouseholdService, VillageService
 from shop.web.auth import requires_admin, requires_staff
 from shop.web.deps import Actor, DbSession, Hasher
-from shop.web.forms import form_error, notify, read_form
+from shop.web.forms import form_error, form_int, notify, read_form
+from shop.web.links import public_base
 from shop.web.params import IdPath
 
 PAGE_SIZE = 30
@@ -33,24 +34,9 @@ def _lines(text: str | None) -> list[str]:
     return [line.strip() for line in (text or "").replace("，", "\n").replace(",", "\n").splitlines() if line.strip()]
 
 
-def _int_or_none(value: Any, field: str) -> int | None:
-    if value in (None, ""):
-        return None
-    try:
-        return int(str(value))
-    except ValueError as exc:
-        raise InvalidInput(field, N_("%(name)s must be a whole number."), name=field) from exc
-
-
 async def is_locked(session: AsyncSession, household: Household) -> bool:
     """Whether the household's logins are paused because wrong PINs came from many places at once."""
     return await logins_paused(session, "h", household.code, HOUSEHOLD_LIMITS, utcnow())
-
-
-def public_base(request: Request[Any, Any, Any]) -> str:
-    """The address printed on paper: SHOP_PUBLIC_URL when set, else the one this page was asked on."""
-    configured = request.app.state.settings.public_url
-    return configured or str(request.base_url).rstrip("/")
 
 
 # --- county operator -------------------------------------------------------------------------------
@@ -158,7 +144,7 @@ async def household_list(
             "households": rows,
             "total": total,
             "page": max(page, 1),
-            "pages": max(1, -(-total // PAGE_SIZE)),
+            "pages": page_count(total, PAGE_SIZE),
             "q": q or "",
             "user": actor,
         },
@@ -201,7 +187,7 @@ async def household_create(
             phone=str(form.get("phone") or ""),
             pin=str(form.get("pin") or ""),
             members=_lines(str(form.get("members") or "")),
-            village_id=_int_or_none(form.get("village_id"), "village_id"),
+            village_id=form_int(form.get("village_id"), "village_id"),
         )
     except DomainError as exc:
         context = await _new_form_context(actor, db_session)

@@ -16,20 +16,12 @@ from shop.accounts.principal import Principal
 from shop.accounts.secrets import SecretHasher, is_valid_pin
 from shop.errors import N_, Conflict, InvalidInput, NotFound, PermissionDenied
 from shop.paging import Paging
+from shop.text import clean_text
 from shop.villages.models import Household, HouseholdMember, Village
 
 HOUSEHOLD_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 -]{4,19}$")
 MAX_MEMBERS = 20
-
-
-def clean_text(value: str | None, field: str, *, max_len: int, required: bool = False) -> str:
-    text = (value or "").strip()
-    if required and not text:
-        raise InvalidInput(field, N_("%(name)s is required."), name=field)
-    if len(text) > max_len:
-        raise InvalidInput(field, N_("%(name)s is longer than %(max)d characters."), name=field, max=max_len)
-    return text
 
 
 def clean_phone(value: str | None, field: str = "phone", *, required: bool = False) -> str:

@@ -12,11 +12,27 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop import i18n
 from shop.db import mark_for_rollback
-from shop.errors import DomainError
+from shop.errors import N_, DomainError, InvalidInput
+
+MAX_DIGITS = 18  # a whole number typed into a form always fits the database's 64-bit integers
 
 
 async def read_form(request: Request[Any, Any, Any]) -> FormMultiDict:
     return await request.form()
+
+
+def form_int(value: Any, field: str, *, default: int | None = None) -> int | None:
+    """A whole number typed into a form (digits 0-9 only, spaces around allowed); empty is ``default``.
+
+    Anything else is a 400 naming ``field``: a sign, a decimal point, full-width or other digits, or more
+    digits than the database's integers hold.
+    """
+    text = str(value or "").strip()
+    if not text:
+        return default
+    if not (text.isascii() and text.isdigit()) or len(text) > MAX_DIGITS:
+        raise InvalidInput(field, N_("%(name)s must be a whole number."), name=field)
+    return int(text)
 
 
 def form_values(form: FormMultiDict) -> dict[str, str]:

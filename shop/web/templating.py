@@ -10,13 +10,15 @@ from typing import Any
 from urllib.parse import urlencode
 
 import segno
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
 from litestar.connection import Request
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 from markupsafe import Markup
 
-from shop import i18n
+from shop import channels, i18n
+from shop.errors import Label
 from shop.money import fen_to_yuan_text, format_fen
 from shop.privacy import mask_address, mask_phone
 from shop.settings import Settings
@@ -62,6 +64,23 @@ def qr_svg(data: str, scale: int = 4, title: str = "") -> Markup:
 
 
 @cache
+@pass_context
+def _gettext(context: Context, message: str, **params: Any) -> str:
+    """Jinja's new-style ``_``, except that a ``Label`` parameter (a status, a method) is translated too."""
+    text = i18n.translate(message)
+    if context.eval_ctx.autoescape:
+        text = Markup(text)  # noqa: S704  # the catalog's own text, trusted as jinja2.ext.i18n trusts it
+    return text % {key: i18n.translate(value) if isinstance(value, Label) else value for key, value in params.items()}
+
+
+def platform_label(platform: str) -> str:
+    return i18n.translate(channels.platform_label(platform))
+
+
+def source_label(source: str) -> str:
+    return i18n.translate(channels.source_label(source))
+
+
 def build_environment(templates_dir: Path) -> Environment:
     """One environment per template folder and process: compiled templates are shared by every app."""
     env = Environment(
@@ -77,6 +96,7 @@ def build_environment(templates_dir: Path) -> Environment:
         ngettext=lambda s, p, n: i18n.translations(i18n.get_locale()).ngettext(s, p, n),
         newstyle=True,
     )
+    env.globals["_"] = env.globals["gettext"] = _gettext
     env.filters.update(
         fen=format_fen,
         yuan=fen_to_yuan_text,
@@ -91,6 +111,8 @@ def build_environment(templates_dir: Path) -> Environment:
         current_locale=i18n.get_locale,
         is_chinese=i18n.is_chinese,
         qr_svg=qr_svg,
+        platform_label=platform_label,
+        source_label=source_label,
     )
     return env
 

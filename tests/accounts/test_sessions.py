@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from litestar.testing import AsyncTestClient
 
 from shop.app import create_app
 from tests.conftest import PASSWORD, World
+from tests.forms import form_token
 
 pytestmark = pytest.mark.anyio
 
 
-async def _csrf(client, path: str = "/login") -> str:
-    page = await client.get(path)
-    assert page.status_code == 200
-    match = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
-    assert match, "the form carries a CSRF token"
-    return match.group(1)
-
-
 async def _login(client, username: str = "secretary_a", password: str = PASSWORD):
-    token = await _csrf(client)
+    token = await form_token(client, "/login")
     return await client.post(
         "/login", data={"username": username, "password": password, "_csrf_token": token}, follow_redirects=False
     )
@@ -42,7 +33,7 @@ async def test_login_issues_a_new_session_id_even_when_one_was_planted(client, w
     assert issued != "planted-by-an-attacker"
     first = issued
     # A second login on the same browser gets yet another id.
-    await client.post("/logout", data={"_csrf_token": await _csrf(client, "/account")})
+    await client.post("/logout", data={"_csrf_token": await form_token(client, "/account")})
     await _login(client)
     assert client.cookies.get("shop_session") not in (None, first)
 
@@ -81,7 +72,7 @@ async def test_logged_in_form_post_without_csrf_token_is_refused(client, world: 
 async def test_logout_ends_the_session(client, world: World) -> None:
     await _login(client)
     assert (await client.get("/households", follow_redirects=False)).status_code == 200
-    token = await _csrf(client, "/account")
+    token = await form_token(client, "/account")
     response = await client.post("/logout", data={"_csrf_token": token}, follow_redirects=False)
     assert response.status_code == 303
     after = await client.get("/households", follow_redirects=False)
@@ -90,7 +81,7 @@ async def test_logout_ends_the_session(client, world: World) -> None:
 
 
 async def test_wrong_password_page_keeps_the_username_and_says_why(client, world: World) -> None:
-    token = await _csrf(client)
+    token = await form_token(client, "/login")
     response = await client.post(
         "/login", data={"username": "secretary_a", "password": "nope-nope", "_csrf_token": token}
     )
@@ -100,7 +91,7 @@ async def test_wrong_password_page_keeps_the_username_and_says_why(client, world
 
 
 async def test_household_logs_in_and_lands_on_its_home(client, world: World) -> None:
-    token = await _csrf(client, "/household/login")
+    token = await form_token(client, "/household/login")
     response = await client.post(
         "/household/login",
         data={"code": "cjd-001", "pin": world.pins["a1"], "_csrf_token": token},
@@ -116,13 +107,13 @@ async def test_household_logs_in_and_lands_on_its_home(client, world: World) -> 
 
 
 async def test_household_cannot_open_staff_pages(client, world: World) -> None:
-    token = await _csrf(client, "/household/login")
+    token = await form_token(client, "/household/login")
     await client.post("/household/login", data={"code": "CJD-001", "pin": world.pins["a1"], "_csrf_token": token})
     assert (await client.get("/households")).status_code == 403
 
 
 async def test_next_parameter_only_follows_local_paths(client, world: World) -> None:
-    token = await _csrf(client)
+    token = await form_token(client, "/login")
     response = await client.post(
         "/login",
         data={"username": "secretary_a", "password": PASSWORD, "_csrf_token": token, "next": "//evil.example/x"},

@@ -16,18 +16,15 @@ from sqlalchemy import select
 from shop.cases.models import Case, CasePhoto
 from tests.cases.conftest import CaseWorld
 from tests.conftest import PASSWORD, Db
+from tests.forms import csrf_token, form_token
 
 pytestmark = pytest.mark.anyio
 
 PHONE_LIKE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 
 
-async def _csrf(client: AsyncTestClient[Litestar], path: str) -> str:
-    return re.search(r'name="_csrf_token" value="([^"]+)"', (await client.get(path)).text).group(1)
-
-
 async def _villager(client: AsyncTestClient[Litestar], code: str, pin: str) -> None:
-    token = await _csrf(client, "/household/login")
+    token = await form_token(client, "/household/login")
     response = await client.post(
         "/household/login", data={"code": code, "pin": pin, "_csrf_token": token}, follow_redirects=False
     )
@@ -35,8 +32,8 @@ async def _villager(client: AsyncTestClient[Litestar], code: str, pin: str) -> N
 
 
 async def _staff(client: AsyncTestClient[Litestar], username: str) -> None:
-    await client.post("/logout", data={"_csrf_token": await _csrf(client, "/login")})
-    token = await _csrf(client, "/login")
+    await client.post("/logout", data={"_csrf_token": await form_token(client, "/login")})
+    token = await form_token(client, "/login")
     response = await client.post(
         "/login", data={"username": username, "password": PASSWORD, "_csrf_token": token}, follow_redirects=False
     )
@@ -58,7 +55,7 @@ async def test_a_villager_raises_from_the_home_page_with_a_photo_and_follows_it(
     assert f"/household/cases/new?contribution={cw.contributions['a1']}" in home.text
     form = await client.get(f"/household/cases/new?entry={cw.entries['a1']}")
     assert "¥58.89" in form.text  # the snapshot of what the books say
-    token = re.search(r'name="_csrf_token" value="([^"]+)"', form.text).group(1)
+    token = csrf_token(form.text)
     blank = await client.post(
         "/household/cases/new",
         data={
@@ -119,7 +116,7 @@ async def test_the_handler_corrects_a_weigh_in_and_resolves_on_the_page(
     page = await client.get(f"/cases/{case_id}")
     assert "更正重量" in page.text
     assert not PHONE_LIKE.search(page.text)
-    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
+    token = csrf_token(page.text)
     refused = await client.post(
         f"/cases/{case_id}/resolve", data={"_csrf_token": token, "outcome": "corrected", "resolution": "改了"}
     )
@@ -185,7 +182,7 @@ async def test_the_admin_creates_a_township_officer_who_lands_on_the_township_ho
     client: AsyncTestClient[Litestar], cw: CaseWorld
 ) -> None:
     await _staff(client, "admin")
-    token = await _csrf(client, "/admin/officers")
+    token = await form_token(client, "/admin/officers")
     typo = await client.post(
         "/admin/officers",
         data={

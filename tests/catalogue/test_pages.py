@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from tests.conftest import World
+from tests.forms import form_token
 from tests.web.test_pages import login_page_client
 
 pytestmark = pytest.mark.anyio
-
-
-async def _csrf(client, path: str) -> str:
-    page = await client.get(path)
-    return re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
 
 
 async def _millet_with_lot(client, auth, world: World, *, show_names: bool) -> tuple[int, dict]:
@@ -41,7 +35,7 @@ async def _millet_with_lot(client, auth, world: World, *, show_names: bool) -> t
 
 async def test_secretary_adds_a_product_in_yuan_and_sees_it_in_fen(client, world: World) -> None:
     await login_page_client(client, "secretary_a")
-    token = await _csrf(client, "/catalogue/new")
+    token = await form_token(client, "/catalogue/new")
     response = await client.post(
         "/catalogue/new",
         data={"name": "红松籽", "category": "mountain", "unit": "袋", "price": "¥1,234.50", "_csrf_token": token},
@@ -54,7 +48,7 @@ async def test_secretary_adds_a_product_in_yuan_and_sees_it_in_fen(client, world
 
 async def test_bad_price_keeps_the_form_and_names_the_field(client, world: World) -> None:
     await login_page_client(client, "secretary_a")
-    token = await _csrf(client, "/catalogue/new")
+    token = await form_token(client, "/catalogue/new")
     response = await client.post(
         "/catalogue/new",
         data={
@@ -80,7 +74,7 @@ async def test_receiving_a_lot_from_one_household_needs_no_total(client, world: 
     )
     product_id = product.json()["id"]
     await login_page_client(client, "secretary_a")
-    token = await _csrf(client, f"/catalogue/{product_id}/lots/new")
+    token = await form_token(client, f"/catalogue/{product_id}/lots/new")
     response = await client.post(
         f"/catalogue/{product_id}/lots/new",
         data={"household_1": str(world.households["a1"]), "quantity_1": "50", "_csrf_token": token},

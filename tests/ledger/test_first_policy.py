@@ -4,7 +4,6 @@ sale completed before it; later versions apply from their moment on."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -18,6 +17,7 @@ from shop.orders.models import Order
 from shop.orders.services import change_status
 from shop.timeutil import to_local, utcnow
 from tests.conftest import World
+from tests.forms import csrf_token
 from tests.ledger.test_pages import _household_login
 from tests.orders.import_files import Row, export_csv, upload
 from tests.web.test_pages import login_page_client
@@ -100,7 +100,7 @@ async def test_last_weeks_export_waits_for_the_first_policy_which_credits_it_wit
     assert "还没有设置扣费标准" in desk
     assert "有 1 笔已完成的订单在等它" in desk
     fees = await client.get("/village/fees")
-    token = re.search(r'name="_csrf_token" value="([^"]+)"', fees.text).group(1)
+    token = csrf_token(fees.text)
     saved = await client.post(
         "/village/fees",
         data={"platform_douyin": "500", "operator_bp": "300", "collective_bp": "1000", "auto_complete_days": "10"}

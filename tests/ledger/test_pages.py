@@ -11,6 +11,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.conftest import World
+from tests.forms import form_token
 from tests.ledger.test_crediting import _move, _policy
 from tests.web.test_pages import login_page_client
 
@@ -20,12 +21,8 @@ BUYER_PHONE = "13812345678"
 PHONE_LIKE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 
 
-async def _csrf(client, path: str) -> str:
-    return re.search(r'name="_csrf_token" value="([^"]+)"', (await client.get(path)).text).group(1)
-
-
 async def _household_login(client, world: World, key: str) -> None:
-    token = await _csrf(client, "/household/login")
+    token = await form_token(client, "/household/login")
     code = {"a1": "CJD-001", "a2": "CJD-002", "b1": "DPF-001"}[key]
     response = await client.post(
         "/household/login",
@@ -86,7 +83,7 @@ async def test_the_villager_sees_the_sale_in_big_numbers_and_in_the_list(client,
 
 async def test_large_type_mode_is_remembered_on_the_phone(client, world: World, auth) -> None:
     await _household_login(client, world, "a1")
-    token = await _csrf(client, "/household")
+    token = await form_token(client, "/household")
     response = await client.post("/household/elder", data={"_csrf_token": token}, follow_redirects=False)
     assert response.status_code == 303
     assert "elder=1" in response.headers["set-cookie"]
@@ -118,7 +115,7 @@ async def test_the_secretary_pays_one_household_and_a_too_large_payout_is_refuse
 ) -> None:
     await _completed_sale_with_buyer(client, auth, world)
     await login_page_client(client, "secretary_a")
-    token = await _csrf(client, "/payouts")
+    token = await form_token(client, "/payouts")
     too_much = await client.post(
         "/payouts",
         data={"household_id": world.households["a1"], "amount": "70.00", "method": "cash", "_csrf_token": token},
@@ -152,7 +149,7 @@ async def test_the_secretary_pays_one_household_and_a_too_large_payout_is_refuse
 async def test_a_batch_pays_every_balance_above_the_line_with_a_transfer_list(client, world: World, auth) -> None:
     await _completed_sale_with_buyer(client, auth, world)
     await login_page_client(client, "secretary_a")
-    token = await _csrf(client, "/payouts")
+    token = await form_token(client, "/payouts")
     response = await client.post(
         "/payouts/batch",
         data={"min_balance": "40", "batch_method": "bank", "batch_reference": "=HYPERLINK(1)", "_csrf_token": token},
@@ -180,7 +177,7 @@ async def test_a_batch_pays_every_balance_above_the_line_with_a_transfer_list(cl
 
 async def test_fee_policy_form_saves_a_new_version_and_refuses_bad_rates(client, world: World, auth) -> None:
     await login_page_client(client, "secretary_a")
-    token = await _csrf(client, "/village/fees")
+    token = await form_token(client, "/village/fees")
     fields = {
         "platform_douyin": "500",  # basis points: 100 = 1%
         "platform_kuaishou": "500",
@@ -247,7 +244,7 @@ async def test_a_partial_refund_from_the_order_page(client, world: World, auth) 
     order = await _completed_sale_with_buyer(client, auth, world)
     await login_page_client(client, "secretary_a")
     path = f"/orders/{order['id']}"
-    token = await _csrf(client, path)
+    token = await form_token(client, path)
     product_id = order["items"][0]["product_id"]
     too_many = await client.post(
         f"{path}/refund", data={f"units_{product_id}": "9", "_csrf_token": token}, follow_redirects=True

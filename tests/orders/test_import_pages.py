@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from shop.orders.models import ColumnMappingRecord, Order, ProductAlias
 from tests.conftest import World
+from tests.forms import csrf_token
 from tests.orders.import_files import BUYER_PHONE, Row, export_csv, stock_product
 from tests.web.test_pages import login_page_client
 
@@ -21,7 +22,7 @@ async def _csrf(client, path: str) -> str:
     page = await client.get(path)
     assert page.status_code == 200, page.text
     assert 'name="_csrf_token"' in page.text
-    return re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
+    return csrf_token(page.text)
 
 
 async def _post_upload(client, data: bytes, platform: str = "douyin", name: str = "orders.csv"):
@@ -103,7 +104,7 @@ async def test_unknown_headers_are_mapped_once_and_the_mapping_is_reused(client,
     assert columns.startswith("/orders/import/columns?upload=")
     page = await client.get(columns)
     assert "订单号码" in page.text
-    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
+    token = csrf_token(page.text)
     upload = columns.split("upload=")[1]
     missing = await client.post(
         "/orders/import/columns",
@@ -149,7 +150,7 @@ async def test_held_page_maps_the_product_and_imports_what_it_unlocks(client, wo
     assert "剪纸·福字" in held.text
     assert BUYER_PHONE not in held.text
     assert "福字剪纸 (FU-1)" in held.text
-    token = re.search(r'name="_csrf_token" value="([^"]+)"', held.text).group(1)
+    token = csrf_token(held.text)
     mapped = await client.post(
         "/orders/held/map",
         data={
@@ -182,7 +183,7 @@ async def test_another_villages_secretary_cannot_map_or_see_held_lines(client, w
     await login_page_client(other, "secretary_b")
     page = await other.get("/orders/held")
     assert "NOPE" not in page.text
-    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
+    token = csrf_token(page.text)
     refused = await other.post(
         "/orders/held/map",
         data={

@@ -6,7 +6,6 @@ board's watchers wake once the change is committed."""
 from __future__ import annotations
 
 import asyncio
-import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -21,6 +20,7 @@ from shop.orders.models import Order
 from shop.timeutil import utcnow
 from shop.wiring import link_domains
 from tests.conftest import World
+from tests.forms import csrf_token
 from tests.orders.import_files import Row, export_csv, upload
 from tests.web.test_pages import login_page_client
 
@@ -86,7 +86,7 @@ async def test_completing_an_order_on_its_page_credits_the_households(client, wo
     await _move(client, auth, order["id"], "shipped")
     await login_page_client(client, "secretary_a")
     page = await client.get(f"/orders/{order['id']}")
-    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
+    token = csrf_token(page.text)
     response = await client.post(
         f"/orders/{order['id']}/status", data={"status": "completed", "_csrf_token": token}, follow_redirects=False
     )

@@ -8,16 +8,13 @@ import re
 import pytest
 
 from tests.conftest import World
+from tests.forms import form_token
 from tests.web.test_pages import login_page_client
 
 pytestmark = pytest.mark.anyio
 
 PHONE = "13812345678"
 ADDRESS = "辽宁省朝阳市双塔区凌河街道幸福小区3号楼"
-
-
-async def _csrf(client, path: str) -> str:
-    return re.search(r'name="_csrf_token" value="([^"]+)"', (await client.get(path)).text).group(1)
 
 
 async def _live_stream(client, auth, world: World) -> tuple[dict, list[int]]:
@@ -60,7 +57,7 @@ async def test_quick_entry_on_the_live_board_records_and_the_board_shows_it(clie
     stream, ids = await _live_stream(client, auth, world)
     await login_page_client(client, "secretary_a")
     board = f"/streams/{stream['id']}/live"
-    token = await _csrf(client, board)
+    token = await form_token(client, board)
     response = await client.post(
         "/orders/quick",
         data={
@@ -85,7 +82,7 @@ async def test_quick_entry_on_the_live_board_records_and_the_board_shows_it(clie
 async def test_short_quick_entry_says_why_and_records_nothing(client, world: World, auth) -> None:
     stream, ids = await _live_stream(client, auth, world)
     await login_page_client(client, "secretary_a")
-    token = await _csrf(client, f"/streams/{stream['id']}/live")
+    token = await form_token(client, f"/streams/{stream['id']}/live")
     await client.post(
         "/orders/quick",
         data={"stream_id": str(stream["id"]), "product_id": str(ids[0]), "quantity": "99", "_csrf_token": token},
@@ -100,7 +97,7 @@ async def test_comments_become_drafts_and_only_confirmed_ones_become_orders(clie
     stream, ids = await _live_stream(client, auth, world)
     await login_page_client(client, "secretary_a")
     path = f"/streams/{stream['id']}/comments"
-    token = await _csrf(client, path)
+    token = await form_token(client, path)
     drafts = await client.post(
         path, data={"text": f"张三 A1+2 {PHONE} {ADDRESS}\n李四 黑木耳三袋\n主播好漂亮", "_csrf_token": token}
     )
@@ -213,7 +210,7 @@ async def test_order_page_moves_an_order_and_refuses_illegal_moves_with_a_reason
         )
     ).json()
     await login_page_client(client, "secretary_a")
-    token = await _csrf(client, f"/orders/{order['id']}")
+    token = await form_token(client, f"/orders/{order['id']}")
     await client.post(
         f"/orders/{order['id']}/status", data={"status": "shipped", "tracking_no": "ZT998877", "_csrf_token": token}
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from datetime import UTC, datetime
 
 import icalendar
@@ -12,13 +11,10 @@ from sqlalchemy import select
 
 from shop.accounts.models import User
 from tests.conftest import World
+from tests.forms import form_token
 from tests.web.test_pages import login_page_client
 
 pytestmark = pytest.mark.anyio
-
-
-async def _csrf(client, path: str) -> str:
-    return re.search(r'name="_csrf_token" value="([^"]+)"', (await client.get(path)).text).group(1)
 
 
 async def _stream(client, auth, **changes) -> dict:
@@ -49,7 +45,7 @@ async def test_planning_form_in_beijing_time(client, world: World, auth) -> None
         )
     ).json()
     await login_page_client(client, "secretary_a")
-    token = await _csrf(client, "/streams/new")
+    token = await form_token(client, "/streams/new")
     response = await client.post(
         "/streams/new",
         data={
@@ -79,7 +75,7 @@ async def test_planning_form_in_beijing_time(client, world: World, auth) -> None
 async def test_clash_on_the_form_is_shown_beside_the_time_and_keeps_the_input(client, world: World, auth) -> None:
     await _stream(client, auth)
     await login_page_client(client, "secretary_a")
-    token = await _csrf(client, "/streams/new")
+    token = await form_token(client, "/streams/new")
     response = await client.post(
         "/streams/new",
         data={
@@ -107,7 +103,7 @@ async def test_run_of_show_and_live_board_render(client, world: World, auth) -> 
     board = await client.get(f"/streams/{stream['id']}/live")
     assert board.status_code == 200
     assert "开播" in board.text
-    token = await _csrf(client, f"/streams/{stream['id']}/live")
+    token = await form_token(client, f"/streams/{stream['id']}/live")
     await client.post(f"/streams/{stream['id']}/status", data={"status": "live", "_csrf_token": token})
     live = await client.get(f"/streams/{stream['id']}/live")
     assert "剪纸·福字" in live.text
@@ -165,7 +161,7 @@ async def test_a_day_at_the_calendars_edge_on_the_form_is_a_400_in_chinese_keepi
     client, world: World
 ) -> None:
     await login_page_client(client, "secretary_a")
-    token = await _csrf(client, "/streams/new")
+    token = await form_token(client, "/streams/new")
     response = await client.post(
         "/streams/new",
         data={

@@ -19,6 +19,7 @@ from shop.training import checkin
 from shop.training.models import Attendance, Certificate, Enrollment
 from shop.web.templating import qr_svg
 from tests.conftest import PASSWORD, World
+from tests.forms import csrf_token
 from tests.training.helpers import add_practice_stream, enroll, make_cohort, make_course, schedule, trained_world
 
 pytestmark = pytest.mark.anyio
@@ -37,15 +38,11 @@ HOSTILE = """## 小心
 """
 
 
-def _csrf(html: str) -> str:
-    return re.search(r'name="_csrf_token" value="([^"]+)"', html).group(1)
-
-
 async def _login(client, username: str, password: str = PASSWORD) -> None:
     page = await client.get("/login")
     response = await client.post(
         "/login",
-        data={"username": username, "password": password, "_csrf_token": _csrf(page.text)},
+        data={"username": username, "password": password, "_csrf_token": csrf_token(page.text)},
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text
@@ -60,7 +57,7 @@ async def _browser_of(app, username: str):
 
 
 async def _post_form(client, path: str, data: dict, page: str | None = None, **kwargs):
-    token = _csrf((await client.get(page or "/training")).text)
+    token = csrf_token((await client.get(page or "/training")).text)
     return await client.post(path, data={**data, "_csrf_token": token}, follow_redirects=False, **kwargs)
 
 
@@ -108,7 +105,7 @@ async def test_marking_a_lesson_done_on_its_page_moves_the_bar(client, world: Wo
     page = await client.get(f"/training/lessons/{lesson}")
     assert 'id="lesson-done"' in page.text
     done = await client.post(
-        f"/training/lessons/{lesson}/done", data={"_csrf_token": _csrf(page.text)}, follow_redirects=False
+        f"/training/lessons/{lesson}/done", data={"_csrf_token": csrf_token(page.text)}, follow_redirects=False
     )
     assert done.status_code == 303
     home = await client.get(done.headers["location"])
@@ -199,7 +196,7 @@ async def test_the_secretary_takes_the_roll_on_the_class_page(client, world: Wor
     assert f'name="s-{trainee}" value="late"' in page.text
     saved = await client.post(
         f"/training/classes/{cls['id']}/attendance",
-        data={f"s-{trainee}": "late", "_csrf_token": _csrf(page.text)},
+        data={f"s-{trainee}": "late", "_csrf_token": csrf_token(page.text)},
         follow_redirects=False,
     )
     assert saved.status_code == 303
@@ -207,7 +204,9 @@ async def test_the_secretary_takes_the_roll_on_the_class_page(client, world: Wor
     again = await client.get(f"/training/classes/{cls['id']}")
     assert f'name="s-{trainee}" value="late" checked' in again.text
     empty = await client.post(
-        f"/training/classes/{cls['id']}/attendance", data={"_csrf_token": _csrf(again.text)}, follow_redirects=False
+        f"/training/classes/{cls['id']}/attendance",
+        data={"_csrf_token": csrf_token(again.text)},
+        follow_redirects=False,
     )
     assert empty.status_code == 400
 
@@ -242,14 +241,14 @@ async def test_a_scanned_code_needs_one_button_press_to_check_in(app, client, wo
     assert f'name="code" value="{code}"' in landing.text
     done = await client.post(
         f"/training/classes/{cls['id']}/check-in",
-        data={"code": code, "_csrf_token": _csrf(landing.text)},
+        data={"code": code, "_csrf_token": csrf_token(landing.text)},
         follow_redirects=False,
     )
     assert done.status_code == 303
     assert (await db.scalar(select(Attendance.status))) == "present"
     wrong = await client.post(
         f"/training/classes/{cls['id']}/check-in",
-        data={"code": "000000" if code != "000000" else "111111", "_csrf_token": _csrf(landing.text)},
+        data={"code": "000000" if code != "000000" else "111111", "_csrf_token": csrf_token(landing.text)},
     )
     assert wrong.status_code == 400
     assert (await db.scalar(select(Attendance.status))) == "present"  # a wrong code never undoes a check-in
@@ -262,7 +261,7 @@ async def test_an_old_code_on_the_page_is_refused_and_the_form_comes_back(app, c
     old = checkin.current_code(app.state.settings.secret_key, cls["id"], utcnow() - timedelta(minutes=5))
     form = await client.get(f"/training/classes/{cls['id']}/check-in")
     refused = await client.post(
-        f"/training/classes/{cls['id']}/check-in", data={"code": old, "_csrf_token": _csrf(form.text)}
+        f"/training/classes/{cls['id']}/check-in", data={"code": old, "_csrf_token": csrf_token(form.text)}
     )
     assert refused.status_code == 400
     assert 'id="f-code"' in refused.text
@@ -280,7 +279,7 @@ async def test_a_class_with_a_bad_time_keeps_what_was_typed(client, world: World
             "place": "村委会",
             "starts_at": "明天下午",
             "length": "120",
-            "_csrf_token": _csrf(page.text),
+            "_csrf_token": csrf_token(page.text),
         },
     )
     assert response.status_code == 400
@@ -293,7 +292,7 @@ async def test_a_class_with_a_bad_time_keeps_what_was_typed(client, world: World
             "place": "村委会",
             "starts_at": "2026-12-20T14:00",
             "length": "90",
-            "_csrf_token": _csrf(page.text),
+            "_csrf_token": csrf_token(page.text),
         },
         follow_redirects=False,
     )
@@ -308,7 +307,12 @@ async def test_a_new_trainee_gets_an_account_by_phone_and_is_enrolled(client, wo
     page = await client.get(f"/training/cohorts/{cohort['id']}")
     short = await client.post(
         f"/training/cohorts/{cohort['id']}/trainees",
-        data={"display_name": "孙悦", "phone": "139 0421 5555", "password": "short", "_csrf_token": _csrf(page.text)},
+        data={
+            "display_name": "孙悦",
+            "phone": "139 0421 5555",
+            "password": "short",
+            "_csrf_token": csrf_token(page.text),
+        },
     )
     assert short.status_code == 400
     assert 'value="孙悦"' in short.text
@@ -319,7 +323,7 @@ async def test_a_new_trainee_gets_an_account_by_phone_and_is_enrolled(client, wo
             "display_name": "孙悦",
             "phone": "139 0421 5555",
             "password": "sunyue-2026",
-            "_csrf_token": _csrf(page.text),
+            "_csrf_token": csrf_token(page.text),
         },
         follow_redirects=False,
     )
@@ -340,7 +344,7 @@ async def test_the_secretary_writes_a_course_with_a_pdf_handout_and_publishes_it
             "require_all_lessons": "on",
             "min_attendance_percent": "80",
             "min_practice_streams": "0",
-            "_csrf_token": _csrf(new.text),
+            "_csrf_token": csrf_token(new.text),
         },
         follow_redirects=False,
     )
@@ -348,11 +352,11 @@ async def test_the_secretary_writes_a_course_with_a_pdf_handout_and_publishes_it
     course_url = created.headers["location"]
     course_page = await client.get(course_url)
     publish_early = await client.post(
-        f"{course_url}/publish", data={"published": "1", "_csrf_token": _csrf(course_page.text)}
+        f"{course_url}/publish", data={"published": "1", "_csrf_token": csrf_token(course_page.text)}
     )
     assert publish_early.status_code == 409  # nothing to publish yet
     lesson_form = await client.get(f"{course_url}/lessons/new")
-    token = _csrf(lesson_form.text)
+    token = csrf_token(lesson_form.text)
     not_pdf = await client.post(
         f"{course_url}/lessons/new",
         data={"title": "打包", "body_md": "用纸箱。", "_csrf_token": token},
@@ -387,11 +391,11 @@ async def test_the_starter_course_loads_once_and_reads_well(client, world: World
     await _login(client, "secretary_a")
     desk = await client.get("/training")
     first = await client.post(
-        "/training/courses/import-starter", data={"_csrf_token": _csrf(desk.text)}, follow_redirects=False
+        "/training/courses/import-starter", data={"_csrf_token": csrf_token(desk.text)}, follow_redirects=False
     )
     assert first.status_code == 303
     second = await client.post(
-        "/training/courses/import-starter", data={"_csrf_token": _csrf(desk.text)}, follow_redirects=False
+        "/training/courses/import-starter", data={"_csrf_token": csrf_token(desk.text)}, follow_redirects=False
     )
     assert second.headers["location"] == first.headers["location"]
     courses = (await client.get("/api/v1/courses", headers=auth["secretary_a"])).json()
@@ -410,7 +414,7 @@ async def test_lessons_are_reordered_and_removed_keeping_positions_contiguous(cl
     first, second, third = (lesson["id"] for lesson in course["lessons"])
     await _login(client, "secretary_a")
     page = await client.get(f"/training/courses/{course['id']}")
-    token = _csrf(page.text)
+    token = csrf_token(page.text)
     moved = await client.post(
         f"/training/lessons/{third}/move", data={"step": "up", "_csrf_token": token}, follow_redirects=False
     )
@@ -435,7 +439,7 @@ async def test_moving_and_cancelling_a_class_from_its_pages(client, world: World
             "place": "村小学教室",
             "starts_at": "2026-12-24T09:30",
             "length": "60",
-            "_csrf_token": _csrf(form.text),
+            "_csrf_token": csrf_token(form.text),
         },
         follow_redirects=False,
     )
@@ -444,7 +448,7 @@ async def test_moving_and_cancelling_a_class_from_its_pages(client, world: World
     assert "09:30–10:30" in detail.text
     assert "村小学教室" in detail.text
     cancelled = await client.post(
-        f"/training/classes/{cls['id']}/cancel", data={"_csrf_token": _csrf(detail.text)}, follow_redirects=False
+        f"/training/classes/{cls['id']}/cancel", data={"_csrf_token": csrf_token(detail.text)}, follow_redirects=False
     )
     assert cancelled.headers["location"] == f"/training/cohorts/{cohort['id']}"
     after = await client.get(f"/training/classes/{cls['id']}")
@@ -462,7 +466,7 @@ async def test_an_admin_chooses_the_village_of_a_new_course(client, world: World
             "village_id": str(world.villages["b"]),
             "min_attendance_percent": "80",
             "min_practice_streams": "1",
-            "_csrf_token": _csrf(new.text),
+            "_csrf_token": csrf_token(new.text),
         },
         follow_redirects=False,
     )
@@ -475,7 +479,7 @@ async def test_an_admin_chooses_the_village_of_a_new_course(client, world: World
             "title": "",
             "village_id": str(world.villages["b"]),
             "min_attendance_percent": "八十",
-            "_csrf_token": _csrf(new.text),
+            "_csrf_token": csrf_token(new.text),
         },
     )
     assert bad.status_code == 400

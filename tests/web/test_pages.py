@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from tests.conftest import PASSWORD, World
+from tests.forms import csrf_token
 
 pytestmark = pytest.mark.anyio
 
 
 async def login_page_client(client, username: str = "secretary_a") -> None:
     page = await client.get("/login")
-    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
+    token = csrf_token(page.text)
     response = await client.post(
         "/login", data={"username": username, "password": PASSWORD, "_csrf_token": token}, follow_redirects=False
     )
@@ -81,7 +80,7 @@ async def test_other_villages_household_page_is_404(client, world: World) -> Non
 async def test_secretary_registers_a_household_and_a_mistake_keeps_what_was_typed(client, world: World) -> None:
     await login_page_client(client, "secretary_a")
     form = await client.get("/households/new")
-    token = re.search(r'name="_csrf_token" value="([^"]+)"', form.text).group(1)
+    token = csrf_token(form.text)
     assert 'value="CJD-003"' in form.text  # the next free code is suggested
     bad = await client.post(
         "/households/new",
@@ -136,7 +135,7 @@ async def test_login_card_has_a_qr_to_the_login_page_and_never_the_pin(client, w
 async def test_admin_creates_a_village_and_its_secretary(client, world: World) -> None:
     await login_page_client(client, "admin")
     page = await client.get("/admin/villages")
-    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
+    token = csrf_token(page.text)
     created = await client.post(
         "/admin/villages",
         data={

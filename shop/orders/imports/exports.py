@@ -243,11 +243,6 @@ def clean_id(value: str) -> str:
     return "" if value in _BLANKS else value
 
 
-def _minute_in_utc(minute: str) -> datetime:
-    """'2026-10-18 20:05' in Beijing time → UTC."""
-    return local_to_utc(datetime.fromisoformat(minute.replace("/", "-")))
-
-
 def parse_beijing_time(value: str) -> datetime | None:
     """'2026-10-18 20:05:41', '2026/10/18 20:05' or '2026-10-18T20:05:41' in Beijing time → aware UTC.
 

@@ -40,14 +40,11 @@ from shop.web.auth import requires_staff
 from shop.web.deps import Actor, AppSettings, DbSession
 from shop.web.forms import form_error, notify, read_form
 from shop.web.params import IdPath
+from shop.web.templating import platform_label
 
 log = logging.getLogger("shop.orders.imports.pages")
 
-PLATFORM_LABELS = {
-    "douyin": N_("Douyin (抖店)"),
-    "kuaishou": N_("Kuaishou (快手)"),
-    "weixin": N_("WeChat Channels (视频号)"),
-}
+IMPORT_PLATFORMS = ("douyin", "kuaishou", "weixin")  # the platforms whose exports the import reads
 # The fields a secretary may map, as the page names them (the export's usual header in brackets).
 FIELD_LABELS = {
     "order_no": N_("Order number"),
@@ -76,11 +73,7 @@ FIELD_LABELS = {
 
 
 def platform_options() -> list[tuple[str, str]]:
-    return [(value, i18n.translate(label)) for value, label in PLATFORM_LABELS.items()]
-
-
-def platform_label(platform: str) -> str:
-    return i18n.translate(PLATFORM_LABELS.get(platform, platform))
+    return [(platform, platform_label(platform)) for platform in IMPORT_PLATFORMS]
 
 
 async def _upload_context(db_session: DbSession, actor: Principal, **extra: Any) -> dict[str, Any]:
@@ -89,7 +82,6 @@ async def _upload_context(db_session: DbSession, actor: Principal, **extra: Any)
         "villages": await villages_to_choose(db_session, actor),
         "imports": await recent_imports(db_session, actor),
         "held_orders": await count_held_orders(db_session, actor),
-        "platform_label": platform_label,
         "user": actor,
         "errors": {},
         "values": {"platform": "douyin"},
@@ -155,7 +147,6 @@ async def import_result(import_id: IdPath, actor: Actor, db_session: DbSession) 
             "rejected": [(problem.row, problem.render(i18n.translate)) for problem in rejected],
             "rejected_count": len(rejected),
             "error": i18n.translate(record.error) if record.error else "",
-            "platform_label": platform_label,
             "user": actor,
         },
     )
@@ -253,7 +244,6 @@ async def _held_context(db_session: DbSession, actor: Principal, **extra: Any) -
         "groups": groups,
         "products": products,
         "reason": lambda group: group.reason.render(i18n.translate),
-        "platform_label": platform_label,
         "user": actor,
         "errors": {},
         **extra,
