@@ -63,7 +63,7 @@ async def _fill(settings, household_id: int, village_id: int, product_id: int, l
                 "source": "douyin",
             }
         )
-        allocations.append({"line_id": n, "lot_id": lot_id, "quantity": 1})
+        allocations.append({"line_id": n, "lot_id": lot_id, "quantity": 1, "village_id": village_id})
         posted = at + timedelta(days=5)
         transactions.append(
             {
@@ -160,7 +160,9 @@ async def _fill(settings, household_id: int, village_id: int, product_id: int, l
                     source="douyin",
                 )
             )
-            await session.execute(insert(Allocation).values(line_id=n, lot_id=lot_id, quantity=1))
+            await session.execute(
+                insert(Allocation).values(line_id=n, lot_id=lot_id, quantity=1, village_id=village_id)
+            )
         if session.get_bind().dialect.name == "postgresql":
             for table in ("shop_order", "order_line", "allocation", "ledger_transaction", "ledger_entry"):
                 await session.execute(

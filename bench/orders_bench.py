@@ -311,8 +311,10 @@ class Options:
     stock: int = 2_000_000
     sellout_stock: int = 500
     sellout_seconds: int = 3
-    pg_workers: int = 2
-    sqlite_workers: int = 2  # one per core here; their order writers take turns by a lock file
+    # 0: the server's default, one web worker per core (SHOP_WORKERS unset); on SQLite their order writers
+    # take turns by a lock file
+    pg_workers: int = 0
+    sqlite_workers: int = 0
     ceiling: bool = True
 
 
@@ -397,11 +399,11 @@ def bench_sqlite(options: Options) -> BackendResult:
             "SHOP_DATABASE_URL": url,
             "SHOP_VAR_DIR": str(work / "var"),
             "SHOP_SECRET_KEY": "bench-secret",
-            "SHOP_WORKERS": str(options.sqlite_workers),
+            **_workers_env(options.sqlite_workers),
         }
         return run_backend(
             "SQLite",
-            f"one file, WAL, synchronous=FULL, {options.sqlite_workers} web worker(s) taking turns to write; "
+            f"one file, WAL, synchronous=FULL, {_workers_label(options.sqlite_workers)} taking turns to write; "
             "peer on its own SQLite file (its own pragmas)",
             env,
             f"sqlite+aiosqlite:///{work / 'naive.db'}",
@@ -409,6 +411,15 @@ def bench_sqlite(options: Options) -> BackendResult:
             options,
             work,
         )
+
+
+def _workers_env(workers: int) -> dict[str, str]:
+    """SHOP_WORKERS when a count was asked for; else unset, so the server runs its default (one per core)."""
+    return {"SHOP_WORKERS": str(workers)} if workers else {}
+
+
+def _workers_label(workers: int) -> str:
+    return f"{workers} web worker(s)" if workers else f"{os.cpu_count()} web worker(s) (the default: one per core)"
 
 
 def bench_postgresql(options: Options) -> BackendResult:
@@ -428,11 +439,11 @@ def bench_postgresql(options: Options) -> BackendResult:
                 "SHOP_DATABASE_URL": url,
                 "SHOP_VAR_DIR": str(work / "var"),
                 "SHOP_SECRET_KEY": "bench-secret",
-                "SHOP_WORKERS": str(options.pg_workers),
+                **_workers_env(options.pg_workers),
             }
             return run_backend(
                 "PostgreSQL",
-                f"database {PG_DATABASE}, one hot product, {options.pg_workers} web workers; "
+                f"database {PG_DATABASE}, one hot product, {_workers_label(options.pg_workers)}; "
                 f"peer 1 worker on database {PG_NAIVE_DATABASE}",
                 env,
                 pg_url(PG_NAIVE_DATABASE),

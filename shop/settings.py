@@ -120,7 +120,7 @@ class Settings:
             "var_dir": var_dir,
             "host": env.get("SHOP_HOST", "127.0.0.1"),
             "port": int(env.get("SHOP_PORT", "8000")),
-            "workers": int(env.get("SHOP_WORKERS", "1")),
+            "workers": workers_from(env.get("SHOP_WORKERS", "")),
             "cookie_secure": _flag(env.get("SHOP_COOKIE_SECURE")),
             "debug": _flag(env.get("SHOP_DEBUG")),
             "log_level": env.get("SHOP_LOG_LEVEL", "INFO").upper(),
@@ -140,6 +140,19 @@ class Settings:
         }
         values.update(overrides)
         return cls(**values)
+
+
+def workers_from(value: str) -> int:
+    """``SHOP_WORKERS``: a whole number of web workers from 1 up; empty means one per core."""
+    if not value.strip():
+        return max(1, os.cpu_count() or 1)
+    try:
+        workers = int(value)
+    except ValueError:
+        raise ValueError(f"SHOP_WORKERS must be a whole number of web workers, not {value!r}") from None
+    if workers < 1:
+        raise ValueError(f"SHOP_WORKERS must be at least 1, not {workers}")
+    return workers
 
 
 def parse_sms_templates(raw: str) -> dict[str, str]:

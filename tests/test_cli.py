@@ -141,3 +141,16 @@ def test_officers_are_created_for_a_township_the_villages_name_and_the_demo_has_
     assert ("answered", "village", False, False) in seen  # waiting for a rating
     assert ("answered", "village", False, True) in seen  # 未评价
     assert ("closed", "village", False, False) in seen  # satisfied
+
+
+def test_run_starts_one_web_worker_per_core_unless_told(monkeypatch, tmp_path) -> None:
+    from shop.settings import Settings
+
+    env = {"SHOP_VAR_DIR": str(tmp_path), "SHOP_SECRET_KEY": "k"}
+    monkeypatch.setattr("shop.settings.os.cpu_count", lambda: 6)
+    assert Settings.from_env(env).workers == 6
+    assert Settings.from_env({**env, "SHOP_WORKERS": ""}).workers == 6
+    assert Settings.from_env({**env, "SHOP_WORKERS": "3"}).workers == 3
+    for wrong in ("0", "two", "-1"):
+        with pytest.raises(ValueError, match="SHOP_WORKERS"):
+            Settings.from_env({**env, "SHOP_WORKERS": wrong})

@@ -35,32 +35,43 @@ log = logging.getLogger("shop.ledger")
 CREDIT_BATCH = 500
 
 
-async def credit_missed(session: AsyncSession, now: datetime) -> int:
-    """Completed orders not yet credited (imported, a crash between, or waiting for their village's first
-    fee policy) and refunded ones not yet reversed. Posting is idempotent, so running this twice, or beside
-    the listeners, changes nothing."""
-    done = 0
-    credited_lines = select(LedgerTransaction.order_line_id).where(
-        LedgerTransaction.kind == TransactionKind.SALE_CREDIT.value, LedgerTransaction.order_line_id.is_not(None)
+async def missed_orders(session: AsyncSession, limit: int = CREDIT_BATCH) -> list[int]:
+    """Completed orders with a line not yet credited (imported, a crash between, or waiting for their village's
+    first fee policy) and refunded ones not yet reversed: their ids, oldest first. A read: the search takes
+    no write lock, so the order path never waits on it."""
+    credited = (
+        select(LedgerTransaction.id)
+        .where(
+            LedgerTransaction.order_line_id == OrderLine.id,
+            LedgerTransaction.kind == TransactionKind.SALE_CREDIT.value,
+        )
+        .exists()
     )
+    allocated = select(Allocation.id).where(Allocation.line_id == OrderLine.id).exists()
     missing = await session.execute(
-        select(Order)
+        select(Order.id)
         .where(
             Order.status.in_([OrderStatus.COMPLETED.value, OrderStatus.REFUNDED.value]),
             # a village without a fee policy credits nothing yet; its sales must not crowd out the rest
             Order.village_id.in_(select(FeePolicy.village_id)),
-            Order.id.in_(
-                select(OrderLine.order_id).where(
-                    OrderLine.id.not_in(credited_lines),
-                    # a backorder line with no units from lots yet waits; it must not crowd out the rest
-                    OrderLine.id.in_(select(Allocation.line_id)),
-                )
-            ),
+            # a backorder line with no units from lots yet waits; it must not crowd out the rest
+            select(OrderLine.id).where(OrderLine.order_id == Order.id, ~credited, allocated).exists(),
         )
         .order_by(Order.id)
-        .limit(CREDIT_BATCH)
+        .limit(limit)
     )
-    for order in missing.scalars():
+    return list(missing.scalars())
+
+
+async def credit_missed(session: AsyncSession, now: datetime, order_ids: list[int] | None = None) -> int:
+    """Credit (and, for refunded ones, reverse) the orders ``missed_orders`` finds, or ``order_ids``. Posting
+    is idempotent, so running this twice, or beside the listeners, changes nothing."""
+    done = 0
+    ids = await missed_orders(session) if order_ids is None else order_ids
+    if not ids:
+        return 0
+    orders = await session.execute(select(Order).where(Order.id.in_(ids)).order_by(Order.id))
+    for order in orders.scalars():
         done += await credit_order(session, order, actor=None, now=now)
         if order.status == OrderStatus.REFUNDED.value:
             done += await reverse_order(session, order, actor=None, now=now)

@@ -95,6 +95,8 @@ class LedgerTransaction(BigIntAuditBase):
 
     __table_args__ = (
         CheckConstraint("kind in ('sale_credit', 'sale_reversal', 'payout')", name="ledger_transaction_kind_known"),
+        # the ledger page and the audit trail: a village's newest first
+        Index("ix_ledger_transaction_village_posted", "village_id", "posted_at", "id"),
     )
 
 
@@ -170,6 +172,7 @@ class Payout(BigIntAuditBase):
     __table_args__ = (
         CheckConstraint("amount_fen > 0", name="payout_positive"),
         CheckConstraint("method in ('cash', 'wechat', 'alipay', 'bank')", name="payout_method_known"),
+        Index("ix_payout_village_paid", "village_id", "paid_at", "id"),
     )
 
 
@@ -208,3 +211,6 @@ class HouseholdMonth(DefaultBase):
     village_id: Mapped[int] = mapped_column(ForeignKey("village.id", ondelete="RESTRICT"), index=True)
     credited_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     units: Mapped[int] = mapped_column(default=0)
+
+    # the transparency board: a village's months, newest first
+    __table_args__ = (Index("ix_household_month_village_month", "village_id", "month"),)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import case, func, literal_column, select
@@ -33,7 +33,7 @@ from shop.orders.models import STATUS_LABELS, Allocation, Order, OrderLine, Orde
 from shop.orders.suppliers import supplier_weights
 from shop.paging import Paging
 from shop.streams.models import Stream
-from shop.timeutil import local_day_bounds, to_local, utcnow
+from shop.timeutil import SHANGHAI, local_day_bounds, to_local, utcnow
 from shop.villages.models import Household, Village
 
 OPEN = (OrderStatus.PLACED.value, OrderStatus.PAID.value, OrderStatus.SHIPPED.value)
@@ -45,6 +45,15 @@ def month_of(session: AsyncSession, column: Any) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return func.to_char(func.timezone("Asia/Shanghai", column), "YYYY-MM")
     return func.strftime("%Y-%m", column, literal_column("'+8 hours'"))
+
+
+def window_start(months: int, now: datetime | None = None) -> tuple[str, datetime]:
+    """The first Beijing month of a window of ``months`` ending with this one: its label and first instant (UTC)."""
+    local = to_local(now or utcnow())
+    index = local.year * 12 + local.month - 1 - (months - 1)
+    year, month = divmod(index, 12)
+    first = datetime(year, month + 1, 1, tzinfo=SHANGHAI)
+    return f"{year:04d}-{month + 1:02d}", first.astimezone(UTC)
 
 
 @dataclass
@@ -340,37 +349,38 @@ async def transparency(session: AsyncSession, village_id: int, months: int = 12)
     village = await session.get(Village, village_id)
     if village is None:
         raise NotFound()
+    # A bounded window: the board's months only, whatever the years behind them. The households' side
+    # comes from the month rows kept with the entries (checked against them nightly); the collective's
+    # income and the payouts from the entries of the window, by (village_id, account_kind, posted_at).
+    since_label, since = window_start(months)
     month = month_of(session, LedgerEntry.posted_at)
     rows = await session.execute(
-        select(month, LedgerEntry.account_kind, LedgerTransaction.kind, func.sum(LedgerEntry.amount_fen))
-        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
-        .where(LedgerEntry.village_id == village_id)
-        .group_by(month, LedgerEntry.account_kind, LedgerTransaction.kind)
-    )
-    table: dict[str, MonthRow] = {}
-    for label, account, kind, amount in rows.all():
-        row = table.setdefault(label, MonthRow(label))
-        amount = int(amount or 0)
-        if account == AccountKind.COLLECTIVE.value:
-            row.collective_fen += amount
-        elif account in HOUSEHOLD_KINDS and kind != TransactionKind.PAYOUT.value:
-            row.credited_fen += amount
-        elif account == AccountKind.PAYOUTS.value:
-            row.paid_fen += amount
-    benefited = await session.execute(
-        select(month, LedgerEntry.household_id, func.sum(LedgerEntry.amount_fen))
-        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        select(month, LedgerEntry.account_kind, func.sum(LedgerEntry.amount_fen))
         .where(
             LedgerEntry.village_id == village_id,
-            LedgerEntry.account_kind.in_(HOUSEHOLD_KINDS),
-            LedgerTransaction.kind != TransactionKind.PAYOUT.value,
+            LedgerEntry.account_kind.in_([AccountKind.COLLECTIVE.value, AccountKind.PAYOUTS.value]),
+            LedgerEntry.posted_at >= since,
         )
-        .group_by(month, LedgerEntry.household_id)
+        .group_by(month, LedgerEntry.account_kind)
+    )
+    table: dict[str, MonthRow] = {}
+    for label, account, amount in rows.all():
+        row = table.setdefault(label, MonthRow(label))
+        if account == AccountKind.COLLECTIVE.value:
+            row.collective_fen += int(amount or 0)
+        else:
+            row.paid_fen += int(amount or 0)
+    benefited = await session.execute(
+        select(HouseholdMonth.month, HouseholdMonth.household_id, HouseholdMonth.credited_fen).where(
+            HouseholdMonth.village_id == village_id, HouseholdMonth.month >= since_label
+        )
     )
     per_household: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for label, household_id, amount in benefited.all():
-        if (amount or 0) > 0:
-            table.setdefault(label, MonthRow(label)).households += 1
+        row = table.setdefault(label, MonthRow(label))
+        row.credited_fen += int(amount)
+        if amount > 0:
+            row.households += 1
             per_household[label].append((household_id, int(amount)))
     if village.show_household_names and per_household:
         ids = {h for values in per_household.values() for h, _ in values}
@@ -577,8 +587,7 @@ async def _order_rows(session: AsyncSession, village_id: int, who: _Actors, limi
     """The orders' status changes: taken, moved, partly refunded."""
     changes = await session.execute(
         select(StatusChange)
-        .join(Order, Order.id == StatusChange.order_id)
-        .where(Order.village_id == village_id)
+        .where(StatusChange.village_id == village_id)
         .order_by(StatusChange.at.desc(), StatusChange.id.desc())
         .limit(limit)
     )

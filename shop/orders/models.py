@@ -137,10 +137,15 @@ class Allocation(BigIntAuditBase):
     line_id: Mapped[int] = mapped_column(ForeignKey("order_line.id", ondelete="CASCADE"), index=True)
     lot_id: Mapped[int] = mapped_column(ForeignKey("lot.id", ondelete="RESTRICT"), index=True)
     quantity: Mapped[int]
+    # the line's village: every table that grows with sales carries it (docs/scale.md)
+    village_id: Mapped[int] = mapped_column(ForeignKey("village.id", ondelete="RESTRICT"))
 
     line: Mapped[OrderLine] = relationship(back_populates="allocations")
 
-    __table_args__ = (CheckConstraint("quantity > 0", name="allocation_positive"),)
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="allocation_positive"),
+        Index("ix_allocation_village_lot", "village_id", "lot_id"),
+    )
 
 
 class StatusChange(BigIntAuditBase):
@@ -155,6 +160,10 @@ class StatusChange(BigIntAuditBase):
     actor_id: Mapped[int | None] = mapped_column(default=None)
     at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     note: Mapped[str] = mapped_column(String(200), default="")
+    # the order's village: the audit trail reads a village's latest changes by (village_id, at, id)
+    village_id: Mapped[int] = mapped_column(ForeignKey("village.id", ondelete="RESTRICT"))
+
+    __table_args__ = (Index("ix_order_status_change_village_at", "village_id", "at", "id"),)
 
 
 class IdempotencyRecord(BigIntAuditBase):

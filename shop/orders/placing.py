@@ -561,8 +561,10 @@ def _write_orders(driver: Driver, new_orders: list[_NewOrder]) -> list[PlacedOrd
                     stamp,
                 )
             )
-            rows.allocations.extend((line_id, lot_id, quantity, stamp, stamp) for lot_id, quantity in line_takes)
-        rows.changes.append((order_id, None, placed, "user", created_by, source, stamp, stamp, stamp))
+            rows.allocations.extend(
+                (line_id, lot_id, quantity, village, stamp, stamp) for lot_id, quantity in line_takes
+            )
+        rows.changes.append((order_id, village, None, placed, "user", created_by, source, stamp, stamp, stamp))
     rows.insert(conn)
     return [_placed(order_id, new, driver.at) for order_id, new in zip(order_ids, new_orders, strict=True)]
 

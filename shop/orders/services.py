@@ -165,6 +165,7 @@ async def change_status(
     session.add(
         StatusChange(
             order_id=order.id,
+            village_id=order.village_id,
             from_status=current,
             to_status=wanted,
             actor_kind="user" if actor is not None else "system",
@@ -227,6 +228,7 @@ async def refund_units(
     session.add(
         StatusChange(
             order_id=order.id,
+            village_id=order.village_id,
             from_status=order.status,
             to_status=order.status,
             actor_kind="user",

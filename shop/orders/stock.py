@@ -270,9 +270,10 @@ LINE_COLUMNS = (
     "created_at",
     "updated_at",
 )
-ALLOCATION_COLUMNS = ("line_id", "lot_id", "quantity", "created_at", "updated_at")
+ALLOCATION_COLUMNS = ("line_id", "lot_id", "quantity", "village_id", "created_at", "updated_at")
 CHANGE_COLUMNS = (
     "order_id",
+    "village_id",
     "from_status",
     "to_status",
     "actor_kind",

@@ -171,7 +171,7 @@ class CasesMachine(RuleBasedStateMachine):
                 )
                 session.add(line)
                 await session.flush()
-                session.add(Allocation(line_id=line.id, lot_id=lot.id, quantity=units))
+                session.add(Allocation(line_id=line.id, lot_id=lot.id, quantity=units, village_id=village.id))
                 lot.remaining -= units
                 orders.append(order.id)
         for order_id in orders:

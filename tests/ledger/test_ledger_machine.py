@@ -285,7 +285,7 @@ class LedgerMachine(RuleBasedStateMachine):
                     take = min(need, left)
                     if not take:
                         continue
-                    session.add(Allocation(line_id=line.id, lot_id=lot_id, quantity=take))
+                    session.add(Allocation(line_id=line.id, lot_id=lot_id, quantity=take, village_id=self.village_id))
                     lot = await session.get(Lot, lot_id)
                     lot.remaining -= take
                     lots[i] = (lot_id, left - take, parts)

@@ -545,7 +545,9 @@ class _RowBuilder:
                 stamp,
             )
         )
-        self.rows.changes.append((order_id, None, status, IMPORT_ACTOR, job.actor_id, self.note, stamp, stamp, stamp))
+        self.rows.changes.append(
+            (order_id, job.village_id, None, status, IMPORT_ACTOR, job.actor_id, self.note, stamp, stamp, stamp)
+        )
         return short
 
     def _lines(self, order_id: int, order: _ImportedOrder) -> tuple[int, bool]:
@@ -568,7 +570,7 @@ class _RowBuilder:
                 # What no lot covers is short: a backorder, never a refusal.
                 takes, short = take(product.id, quantity)
                 for lot_id, units in takes:
-                    add_allocation((line_id, lot_id, units, stamp, stamp))
+                    add_allocation((line_id, lot_id, units, village, stamp, stamp))
                 short_any = short_any or bool(short)
             self.add_line(
                 (

@@ -248,6 +248,10 @@ class _ChunkRunner:
                 if self._thread is not None:
                     return await asyncio.get_running_loop().run_in_executor(self._thread, self._write_here, job)
                 async with self.alchemy.get_engine().begin() as conn:
+                    # The chunk's commit need not wait for the disk: a crash loses at most the last moment of
+                    # commits, whole (the import's progress row is in the same transaction), and the import
+                    # resumes from what was kept. The order path's commits still wait (the setting is LOCAL).
+                    await conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
                     return await conn.run_sync(write_chunk, job)
             except (StockChangedError, IntegrityError, OperationalError, DBAPIError) as exc:
                 # Another writer got between our read and our write (a second import of the same file, a
