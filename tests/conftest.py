@@ -375,6 +375,11 @@ def serving(settings: Settings, extra_env: dict[str, str] | None = None) -> Iter
         "SHOP_LOG_LEVEL": "WARNING",
         **(extra_env or {}),
     }
+    # The server's stderr goes to a file: a pipe nobody reads would stall a chatty server once it fills, and
+    # reading a pipe of a server still running (a slow start) would wait for it forever.
+    log_path = Path(settings.var_dir) / f"server-{port}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = log_path.open("wb")
     process = subprocess.Popen(
         [
             sys.executable,
@@ -392,11 +397,11 @@ def serving(settings: Settings, extra_env: dict[str, str] | None = None) -> Iter
         ],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while True:
             try:
                 with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:  # noqa: S310
@@ -404,7 +409,8 @@ def serving(settings: Settings, extra_env: dict[str, str] | None = None) -> Iter
                         break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"server did not start: {process.stderr.read().decode()[-2000:]}") from None
+                    said = log_path.read_text(errors="replace")[-2000:]
+                    raise RuntimeError(f"server did not start: {said}") from None
                 time.sleep(0.2)
         yield url
     finally:
@@ -413,6 +419,8 @@ def serving(settings: Settings, extra_env: dict[str, str] | None = None) -> Iter
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait()
+        log.close()
 
 
 @pytest.fixture

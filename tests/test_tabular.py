@@ -23,6 +23,7 @@ from shop.tabular import (
     write_csv,
     write_xlsx,
 )
+from shop.web.errors import status_of
 
 ORDERS_CSV = "订单编号,商品名称,数量\r\n1001,朝阳小米,2\r\n1002,剪纸·福字,1\r\n"
 
@@ -314,7 +315,7 @@ def test_one_row_over_the_cap_is_refused_naming_the_cap(quoted: bool, line_end: 
     assert len(read_table(at_cap.encode(), "p.csv", max_rows=5).rows) == 5
     with pytest.raises(TooManyRows) as refused:
         read_table((at_cap + cell + line_end).encode(), "p.csv", max_rows=5)
-    assert refused.value.status_code == 413
+    assert status_of(refused.value) == 413
     assert "at most 5 rows" in refused.value.render()
 
 

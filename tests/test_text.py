@@ -7,6 +7,7 @@ import pytest
 from shop.errors import InvalidInput
 from shop.paging import page_count
 from shop.text import clean_text
+from shop.web.errors import status_of
 from shop.web.forms import form_int
 
 
@@ -41,7 +42,7 @@ def test_form_numbers_that_do_not_read_are_a_400_naming_the_field(typed: str) ->
     with pytest.raises(InvalidInput) as refused:
         form_int(typed, "quantity")
     assert refused.value.field == "quantity"
-    assert refused.value.status_code == 400
+    assert status_of(refused.value) == 400
 
 
 def test_an_empty_form_number_takes_the_default() -> None:

@@ -213,9 +213,7 @@ class HashGate:
         self.slots = slots or os.cpu_count() or 1
         self.queue = queue
         self._in_flight = 0
-        self._executor = ThreadPoolExecutor(
-            max_workers=self.slots, thread_name_prefix="shop-hash", initializer=_yield_to_requests
-        )
+        self._executor: ThreadPoolExecutor | None = None
 
     @property
     def in_flight(self) -> int:
@@ -230,9 +228,20 @@ class HashGate:
         self.admit()
         self._in_flight += 1
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+            return await asyncio.get_running_loop().run_in_executor(self._threads(), fn, *args)
         finally:
             self._in_flight -= 1
 
+    def _threads(self) -> ThreadPoolExecutor:
+        """The hashing threads, started at the first hash after start-up (an app served again after a
+        shutdown, as tests and ``shop run --reload`` do, gets fresh ones)."""
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(
+                max_workers=self.slots, thread_name_prefix="shop-hash", initializer=_yield_to_requests
+            )
+        return self._executor
+
     def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)

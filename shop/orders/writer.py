@@ -81,6 +81,8 @@ class OrderWriter:
                 await self._task
         if self._thread is not None:
             self._thread.shutdown(wait=True)
+            # An app served again after its shutdown (tests do) places orders in a fresh thread.
+            self._thread = ThreadPoolExecutor(1, thread_name_prefix="order-writer")
         if self._sqlite is not None:
             self._sqlite.dispose()
         if self._turn_fd is not None:

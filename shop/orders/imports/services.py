@@ -269,6 +269,7 @@ class _ChunkRunner:
     async def close(self) -> None:
         if self._thread is not None:
             self._thread.shutdown(wait=True)
+            self._thread = ThreadPoolExecutor(1, thread_name_prefix="order-import")
         if self._engine is not None:
             self._engine.dispose()
 
