@@ -25,7 +25,7 @@ from shop.catalogue.schemas import (
     ProductPatch,
 )
 from shop.catalogue.services import ContributionInput, LotService, ProductFields, ProductService
-from shop.media import store_photo
+from shop.media import MAX_PHOTO_BYTES, store_photo
 from shop.paging import Page
 from shop.web.auth import requires_staff, requires_user
 from shop.web.deps import Actor, AppSettings, DbSession, PageParams
@@ -104,7 +104,12 @@ class ProductController(Controller):
             product = await products.set_active(actor, product_id, data.active)
         return ProductOut.of(product)
 
-    @post("/{product_id:int}/photos", guards=[requires_staff])
+    @post(
+        "/{product_id:int}/photos",
+        guards=[requires_staff],
+        request_max_body_size=MAX_PHOTO_BYTES + 64 * 1024,  # the photo and its multipart wrapping
+        opt={"file_limit": MAX_PHOTO_BYTES},
+    )
     async def add_photo(
         self,
         product_id: IdPath,

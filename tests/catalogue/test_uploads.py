@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 
 import pytest
 from PIL import Image
@@ -88,3 +89,18 @@ async def test_media_paths_cannot_escape_the_media_folder(client) -> None:
     for path in ("/media/../secret_key", "/media/..%2Fsecret_key", "/media/%2e%2e/%2e%2e/etc/passwd"):
         response = await client.get(path)
         assert response.status_code in (400, 404)
+
+
+async def test_a_phone_photo_of_several_megabytes_is_taken(client, world: World, auth) -> None:
+    """The API's 256 KB cap on JSON bodies does not apply to the photo upload, which takes up to 5 MB."""
+    product_id = await _product_id(client, auth)
+    noisy = Image.frombytes("RGB", (1400, 1400), random.Random(7).randbytes(1400 * 1400 * 3))
+    buffer = io.BytesIO()
+    noisy.save(buffer, "JPEG", quality=95)
+    assert 2 * 1024 * 1024 < len(buffer.getvalue()) < 5 * 1024 * 1024
+    response = await client.post(
+        f"/api/v1/products/{product_id}/photos",
+        files={"photo": ("IMG_0002.jpg", buffer.getvalue(), "image/jpeg")},
+        headers=auth["secretary_a"],
+    )
+    assert response.status_code == 201, response.text
