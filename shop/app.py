@@ -18,6 +18,7 @@ from litestar.types import ControllerRouterHandler
 
 from shop.accounts import controllers as accounts_api
 from shop.accounts import pages as accounts_pages
+from shop.accounts import staff_pages
 from shop.accounts.secrets import SecretHasher
 from shop.accounts.services import Logins
 from shop.accounts.throttle import HashGate
@@ -82,6 +83,7 @@ API_CONTROLLERS: list[ControllerRouterHandler] = [
 ]
 PAGE_ROUTES = [
     *accounts_pages.ROUTES,
+    *staff_pages.ROUTES,
     *villages_pages.ROUTES,
     *catalogue_pages.ROUTES,
     *streams_pages.ROUTES,

@@ -179,6 +179,64 @@ def users_create(
     click.echo(f"created {user.role} {user.username} (id {user.id})")
 
 
+async def _user_id(session: Any, username: str) -> int:
+    from shop.accounts.models import User
+
+    found = (await session.execute(select(User.id).where(User.username == username))).scalar_one_or_none()
+    if found is None:
+        raise click.ClickException(f"no user is called {username!r}")
+    return int(found)
+
+
+@users.command("set-password")
+@click.option("--username", required=True)
+@click.password_option(help="asked for at the console when not given")
+def users_set_password(username: str, password: str) -> None:
+    """Set a new password for a user (an operator who forgot theirs): their sessions and tokens end."""
+    from shop.accounts.principal import Principal
+    from shop.accounts.secrets import SecretHasher
+    from shop.accounts.services import UserService
+    from shop.errors import DomainError
+
+    settings = _settings()
+    hasher = SecretHasher(settings)
+
+    async def work(session: Any) -> Any:
+        return await UserService(session=session).set_password(
+            Principal.system(), hasher, await _user_id(session, username), password
+        )
+
+    try:
+        user = asyncio.run(_with_session(settings, work))
+    except DomainError as exc:
+        raise click.ClickException(exc.render()) from exc
+    click.echo(f"new password set for {user.username}; their sessions and tokens have ended")
+
+
+@users.command("switch")
+@click.option("--username", required=True)
+@click.argument("state", type=click.Choice(["off", "on"]))
+def users_switch(username: str, state: str) -> None:
+    """Switch an account off (it can no longer log in; its sessions and tokens end) or back on."""
+    from shop.accounts.principal import Principal
+    from shop.accounts.services import UserChanges, UserService
+    from shop.errors import DomainError
+
+    settings = _settings()
+
+    async def work(session: Any) -> Any:
+        changes = UserChanges(active=state == "on")
+        return await UserService(session=session).change_user(
+            Principal.system(), await _user_id(session, username), changes
+        )
+
+    try:
+        user = asyncio.run(_with_session(settings, work))
+    except DomainError as exc:
+        raise click.ClickException(exc.render()) from exc
+    click.echo(f"{user.username} is switched {state}")
+
+
 @main.group()
 def courses() -> None:
     """Training courses."""

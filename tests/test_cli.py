@@ -154,3 +154,25 @@ def test_run_starts_one_web_worker_per_core_unless_told(monkeypatch, tmp_path) -
     for wrong in ("0", "two", "-1"):
         with pytest.raises(ValueError, match="SHOP_WORKERS"):
             Settings.from_env({**env, "SHOP_WORKERS": wrong})
+
+
+def test_users_set_password_and_switch_off_at_the_console(shop_env) -> None:
+    """An operator who forgot their password, or a colleague who left: the console mends both."""
+    runner = CliRunner()
+    for name in ("op1", "op2"):
+        made = runner.invoke(
+            main, ["users", "create", "--username", name, "--password", "long-enough-1", "--role", "admin"]
+        )
+        assert made.exit_code == 0, made.output
+    reset = runner.invoke(main, ["users", "set-password", "--username", "op1", "--password", "console-pass-77"])
+    assert reset.exit_code == 0, reset.output
+    assert "new password set for op1" in reset.output
+    short = runner.invoke(main, ["users", "set-password", "--username", "op1", "--password", "short"])
+    assert short.exit_code != 0
+    assert "at least 8" in short.output
+    off = runner.invoke(main, ["users", "switch", "--username", "op2", "off"])
+    assert off.exit_code == 0, off.output
+    assert "op2 is switched off" in off.output
+    unknown = runner.invoke(main, ["users", "switch", "--username", "nobody_here", "off"])
+    assert unknown.exit_code != 0
+    assert "nobody_here" in unknown.output

@@ -5,13 +5,29 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from advanced_alchemy.extensions.litestar.providers import create_service_provider
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, Request, delete, get, patch, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody, Parameter
 
 from shop.accounts.access import end_access
-from shop.accounts.schemas import HouseholdTokenRequest, MeOut, TokenOut, TokenRequest, UserIn, UserOut
-from shop.accounts.services import AuthService, Logins, UserService, principal_for_household, principal_for_user
+from shop.accounts.schemas import (
+    HouseholdTokenRequest,
+    MeOut,
+    PasswordReset,
+    TokenOut,
+    TokenRequest,
+    UserIn,
+    UserOut,
+    UserPatch,
+)
+from shop.accounts.services import (
+    AuthService,
+    Logins,
+    UserChanges,
+    UserService,
+    principal_for_household,
+    principal_for_user,
+)
 from shop.paging import Page
 from shop.web.auth import PUBLIC, TokenCache, bearer_token, requires_account
 from shop.web.client import client_address
@@ -126,3 +142,33 @@ class UserController(Controller):
     @get("/{user_id:int}")
     async def get_user(self, user_id: IdPath, users: NamedDependency[UserService], actor: Actor) -> UserOut:
         return UserOut.of(await users.get_for(actor, user_id))
+
+    @patch("/{user_id:int}")
+    async def change_user(
+        self, user_id: IdPath, data: JSONBody[UserPatch], users: NamedDependency[UserService], actor: Actor
+    ) -> UserOut:
+        """Switch an account off or on, move it to another role, village or area (admin), or correct its name
+        and phone. Switching off or moving ends every session and token of the account at once."""
+        changes = UserChanges(
+            role=data.role,
+            village_id=data.village_id,
+            township=data.township,
+            county=data.county,
+            active=data.active,
+            display_name=data.display_name,
+            phone=data.phone,
+        )
+        return UserOut.of(await users.change_user(actor, user_id, changes))
+
+    @post("/{user_id:int}/password", status_code=200)
+    async def reset_password(
+        self,
+        user_id: IdPath,
+        data: JSONBody[PasswordReset],
+        users: NamedDependency[UserService],
+        actor: Actor,
+        hasher: Hasher,
+    ) -> UserOut:
+        """Set a new password for someone who forgot theirs (admin: anyone; secretary: their trainees); their
+        sessions and tokens end, and their failed-login counts are cleared."""
+        return UserOut.of(await users.set_password(actor, hasher, user_id, data.password))

@@ -39,6 +39,24 @@ class UserIn(msgspec.Struct, forbid_unknown_fields=True):
     county: Annotated[str, msgspec.Meta(max_length=100)] = ""
 
 
+class UserPatch(msgspec.Struct, forbid_unknown_fields=True):
+    """What to change of an account (absent: unchanged). Role, village and area: the admin only; a secretary
+    may set ``active``, ``display_name`` and ``phone`` of their village's trainees. ``active: false`` and a
+    change of role, village or area end every session and token of the account."""
+
+    role: Literal["admin", "secretary", "trainee", "township", "county"] | None = None
+    village_id: DbId | None = None
+    township: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+    county: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+    active: bool | None = None
+    display_name: Annotated[str, msgspec.Meta(max_length=50)] | None = None
+    phone: Annotated[str, msgspec.Meta(max_length=20)] | None = None
+
+
+class PasswordReset(msgspec.Struct, forbid_unknown_fields=True):
+    password: Annotated[str, msgspec.Meta(min_length=8, max_length=200)]
+
+
 class UserOut(msgspec.Struct):
     id: int
     username: str

@@ -86,6 +86,19 @@ async def has_admin(session: AsyncSession) -> bool:
     return (await session.execute(query)).first() is not None
 
 
+@dataclass(frozen=True, slots=True)
+class UserChanges:
+    """What to change of an account; ``None`` leaves a field as it is."""
+
+    role: str | None = None
+    village_id: int | None = None
+    township: str | None = None
+    county: str | None = None
+    active: bool | None = None
+    display_name: str | None = None
+    phone: str | None = None
+
+
 class UserService(SQLAlchemyAsyncRepositoryService[User, SQLAlchemyAsyncRepository[User]]):
     class Repo(SQLAlchemyAsyncRepository[User]):
         model_type = User
@@ -214,6 +227,48 @@ class UserService(SQLAlchemyAsyncRepositoryService[User, SQLAlchemyAsyncReposito
         user.password_hash = await asyncio.to_thread(hasher.hash_password, clean_password(password))
         await self.repository.session.flush()
         return user
+
+    async def change_user(self, actor: Principal, user_id: int, changes: UserChanges) -> User:
+        """Change an account's standing or particulars. The admin may change anything of anyone but their own
+        role and standing (the county would lose its last operator); a secretary may switch their village's
+        trainees off and on and correct their name and phone. A change of role, village, area or standing
+        ends every session and token of the account (``shop.accounts.access``)."""
+        actor.require_staff()
+        user = await self.get_for(actor, user_id)
+        moves = changes.role is not None or changes.village_id is not None or changes.township is not None
+        moves = moves or changes.county is not None
+        if actor.is_secretary and (user.role != Role.TRAINEE.value or moves):
+            raise PermissionDenied(N_("A secretary may only switch their village's trainees off and on."))
+        if user.id == actor.id and (moves or changes.active is False):
+            raise PermissionDenied(N_("You cannot change your own role or switch your own account off."))
+        if moves:
+            await self._move(user, changes)
+        if changes.display_name is not None:
+            user.display_name = clean_text(changes.display_name, "display_name", max_len=50)
+        if changes.phone is not None:
+            user.phone = clean_phone(changes.phone)
+        if changes.active is not None:
+            user.active = changes.active
+        await self.repository.session.flush()
+        return user
+
+    async def _move(self, user: User, changes: UserChanges) -> None:
+        """A new role, village or area, checked as a new account's would be."""
+        try:
+            role = Role(changes.role or user.role)
+        except ValueError as exc:
+            raise InvalidInput("role", N_("The role must be admin, secretary, trainee, township or county.")) from exc
+        village_id = changes.village_id if changes.village_id is not None else user.village_id
+        if role in (Role.ADMIN, Role.TOWNSHIP, Role.COUNTY):
+            village_id = None
+        elif village_id is None:
+            raise InvalidInput("village_id", N_("Secretaries and trainees belong to a village (village_id)."))
+        elif await self.repository.session.get(Village, village_id) is None:
+            raise InvalidInput("village_id", N_("There is no village with this id."))
+        township = changes.township if changes.township is not None else user.township
+        county = changes.county if changes.county is not None else user.county
+        user.township, user.county = await self._officer_area(role, township, county)
+        user.role, user.village_id = role.value, village_id
 
     async def rotate_calendar_secret(self, actor: Principal) -> User:
         """The owner's calendar feed gets a new secret address; the old one stops answering."""

@@ -127,6 +127,18 @@ WALLS: dict[str, Row] = {
             "village_id": "{village_id}",
         },
     ),
+    "PATCH /api/v1/users/{user_id:int}": Row(STAFF, body={"display_name": "新名字"}),
+    "POST /api/v1/users/{user_id:int}/password": Row(
+        STAFF, body={"password": "long-enough-2"}, use={"user_id": "spare2_user_id"}, last=True
+    ),
+    # --- the accounts an operator or a secretary looks after (switch off, new password, move) -------------
+    "GET /staff": Row(STAFF),
+    "GET /staff/{user_id:int}": Row(STAFF),
+    "POST /staff/{user_id:int}": Row(STAFF, body={"display_name": "新名字"}),
+    "POST /staff/{user_id:int}/switch": Row(STAFF, body={"active": "on"}),  # on again: harmless to the rest
+    "POST /staff/{user_id:int}/password": Row(
+        STAFF, body={"password": "long-enough-3"}, use={"user_id": "spare2_user_id"}, last=True
+    ),
     "GET /api/v1/villages": Row(USERS),
     "GET /api/v1/villages/{village_id:int}": Row(USERS),
     "POST /api/v1/villages": Row(ADMINS, body={"name": "新村", "township": "东大道乡", "county": "朝阳县"}),
