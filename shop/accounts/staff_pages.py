@@ -78,6 +78,14 @@ async def staff_account(user_id: IdPath, actor: Actor, db_session: DbSession) ->
     return Template("accounts/staff.html", context={"values": _values_of(account), "errors": {}, **context})
 
 
+async def _refused(
+    session: AsyncSession, actor: Principal, account: User, exc: DomainError, form: Any = None
+) -> Template:
+    """The account's page again, the error beside its field and what was typed kept (never a password)."""
+    context = await _context(session, actor, account)
+    return form_error("accounts/staff.html", exc, session, form=form or _values_of(account), **context)
+
+
 def _text(form: Any, name: str) -> str | None:
     value = form.get(name)
     return None if value is None else str(value)
@@ -114,8 +122,7 @@ async def staff_change(
             changes = replace(changes, **_move_of(form, account))
         await users.change_user(actor, user_id, changes)
     except DomainError as exc:
-        context = await _context(db_session, actor, account)
-        return form_error("accounts/staff.html", exc, db_session, form=form, **context)
+        return await _refused(db_session, actor, account, exc, form)
     notify(request, i18n.gettext_(N_("Saved.")))
     return Redirect(f"/staff/{user_id}", status_code=303)
 
@@ -132,8 +139,7 @@ async def staff_switch(
     try:
         await users.change_user(actor, user_id, UserChanges(active=on))
     except DomainError as exc:
-        context = await _context(db_session, actor, account)
-        return form_error("accounts/staff.html", exc, db_session, form=_values_of(account), **context)
+        return await _refused(db_session, actor, account, exc)
     if on:
         notify(request, i18n.gettext_(N_("%(name)s can log in again."), name=account.name))
     else:
@@ -152,8 +158,7 @@ async def staff_password(
     try:
         await users.set_password(actor, hasher, user_id, str(form.get("password") or ""))
     except DomainError as exc:
-        context = await _context(db_session, actor, account)
-        return form_error("accounts/staff.html", exc, db_session, form=_values_of(account), **context)
+        return await _refused(db_session, actor, account, exc)
     notify(
         request,
         i18n.gettext_(
