@@ -524,18 +524,46 @@ async def _money_rows(session: AsyncSession, village_id: int, who: _Actors, limi
     """The ledger's transactions: payouts to a household, sales credited and refunds taken back."""
     in_village = select(Household.id, Household.head_name).where(Household.village_id == village_id)
     households = dict((await session.execute(in_village)).tuples().all())
-    transactions = await session.execute(
-        select(LedgerTransaction)
-        .where(LedgerTransaction.village_id == village_id)
-        .order_by(LedgerTransaction.posted_at.desc(), LedgerTransaction.id.desc())
-        .limit(limit)
+    # Plain rows, not ORM objects: the page names 200 transactions and their thousand entries, and building
+    # the objects was most of its time.
+    transactions = (
+        await session.execute(
+            select(
+                LedgerTransaction.id,
+                LedgerTransaction.kind,
+                LedgerTransaction.actor_kind,
+                LedgerTransaction.actor_id,
+                LedgerTransaction.posted_at,
+                LedgerTransaction.reverses_id,
+                LedgerTransaction.order_id,
+                LedgerTransaction.quantity,
+                LedgerTransaction.dedupe_key,
+            )
+            .where(LedgerTransaction.village_id == village_id)
+            .order_by(LedgerTransaction.posted_at.desc(), LedgerTransaction.id.desc())
+            .limit(limit)
+        )
+    ).all()
+    entries_of: dict[int, list[Any]] = defaultdict(list)
+    entries = await session.execute(
+        select(
+            LedgerEntry.transaction_id,
+            LedgerEntry.account_kind,
+            LedgerEntry.account_ref,
+            LedgerEntry.household_id,
+            LedgerEntry.amount_fen,
+        )
+        .where(LedgerEntry.transaction_id.in_([t.id for t in transactions] or [0]))
+        .order_by(LedgerEntry.id)
     )
+    for entry in entries.all():
+        entries_of[entry.transaction_id].append(entry)
     rows: list[AuditRow] = []
-    for t in transactions.scalars():
+    for t in transactions:
         by = who(t.actor_kind, t.actor_id)
         if t.kind == TransactionKind.PAYOUT.value:
-            paid = next((e for e in t.entries if e.account_kind == AccountKind.PAYOUTS.value), None)
-            household = next((e.household_id for e in t.entries if e.household_id), None)
+            paid = next((e for e in entries_of[t.id] if e.account_kind == AccountKind.PAYOUTS.value), None)
+            household = next((e.household_id for e in entries_of[t.id] if e.household_id), None)
             rows.append(
                 AuditRow(
                     t.posted_at,
@@ -553,7 +581,7 @@ async def _money_rows(session: AsyncSession, village_id: int, who: _Actors, limi
                 )
             )
             continue
-        gross = -sum(e.amount_fen for e in t.entries if e.account_kind == AccountKind.SALES_CLEARING.value)
+        gross = -sum(e.amount_fen for e in entries_of[t.id] if e.account_kind == AccountKind.SALES_CLEARING.value)
         message = (
             N_("Sale credited to households: order %(order)s, %(units)s units")
             if t.kind == TransactionKind.SALE_CREDIT.value
