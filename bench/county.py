@@ -12,7 +12,8 @@ list call of every role: p50 and p95 of ``--runs`` requests after warm-ups. Then
 export into a village of its own, and the nightly jobs (crediting catch-up, ledger check, SQLite backup) once
 each, and whether an order waits on them (orders placed while each job runs).
 
-    python -m bench.county --quick              # the first two sizes (SQLite, then PostgreSQL), < 5 minutes
+    python -m bench.county --quick              # the first two sizes (SQLite, then PostgreSQL); 10 requests a page,
+                                                # the import and jobs at the larger size only (457 s at load 4, 2 cores)
     python -m bench.county                      # all three; the five-year county on PostgreSQL only
     python -m bench.county --sizes 3 --db postgresql
 
