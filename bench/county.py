@@ -40,6 +40,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bench.county_data import PASSWORD, PIN, SEQUENCED, SIZES, Built, Ids, PgSink, Sink, Size, SqliteSink, build_county
+from bench.county_summary import fill_village_months
 from bench.pg import PG_ADMIN_URL, pg_drop, pg_fresh, pg_reachable
 
 SQLITE_SIZES = 2  # the five-year county is PostgreSQL's (the issue: SQLite for the first two sizes)
@@ -144,6 +145,7 @@ async def seed_and_build(settings: Any, size: Size, say: Any) -> tuple[float, Bu
         datetime.now(UTC),
         progress=lambda line: say(f"    {line} ({time.perf_counter() - started:.0f} s)"),
     )
+    await fill_village_months(sink)
     await sink.finish(SEQUENCED)
     return time.perf_counter() - started, built
 

@@ -7,11 +7,27 @@ Messages are English msgids marked with ``N_`` and translated at the edge (see `
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 
 def N_(message: str) -> str:
     return message
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """Something for a person to read that is not an error: an ``N_`` msgid with its parameters, kept
+    untranslated so the page or file that shows it translates it (a spreadsheet row's fault, a problem with
+    a buyer's comment)."""
+
+    message: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def render(self, translate: Callable[[str], str] | None = None) -> str:
+        text = translate(self.message) if translate else self.message
+        return text % self.params if self.params else text
 
 
 class Label(str):

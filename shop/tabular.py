@@ -8,18 +8,18 @@ import gc
 import io
 import re
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from itertools import islice, repeat
-from typing import Any
 
 import openpyxl
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from shop.errors import N_, DomainError, TooLarge, Unprocessable
+from shop.errors import Fault as Fault  # a row's faults are the shared message-with-parameters
 from shop.timeutil import to_local
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
@@ -70,18 +70,6 @@ class Table:
 
     headers: list[str]
     rows: list[TableRow] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class Fault:
-    """One thing wrong with a row: an ``N_`` msgid with its parameters, so it can be translated at the edge."""
-
-    message: str
-    params: Mapping[str, Any] = field(default_factory=dict)
-
-    def render(self, translate: Callable[[str], str] | None = None) -> str:
-        text = translate(self.message) if translate else self.message
-        return text % self.params if self.params else text
 
 
 @dataclass(frozen=True, slots=True)

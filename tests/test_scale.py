@@ -29,6 +29,7 @@ SALES_TABLES = {
     "payout_batch",
     "household_balance",
     "household_month",
+    "village_month",
     "held_line",
     "order_import",
     "lot",

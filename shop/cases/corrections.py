@@ -51,6 +51,7 @@ from shop.ledger.posting import (
     _split_of_units,
     pay_out,
 )
+from shop.ledger.summary import hold_village_month
 from shop.orders.models import Allocation, Order, OrderLine
 from shop.timeutil import utcnow
 
@@ -137,6 +138,7 @@ async def resplit_line(
     if not changed:
         return Resplit([], {})
     households = [k[1] for k in changed if k[0] == AccountKind.HOUSEHOLD.value]
+    await hold_village_month(session, order.village_id, now)
     await _ensure_balance_rows(session, order.village_id, households)
     fields = {"order_id": order.id, "order_line_id": line.id, "quantity": 0, "memo": memo[:200]}
     reversal = await _post(
@@ -471,6 +473,7 @@ async def reverse_payout(
     original = (
         await session.execute(select(LedgerTransaction).where(LedgerTransaction.dedupe_key == f"payout:{payout.id}"))
     ).scalar_one()
+    await hold_village_month(session, payout.village_id, moment)
     await _move_balance(session, payout.household_id, paid=-payout.amount_fen)
     reversal = await _post(
         session,

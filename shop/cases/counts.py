@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop.cases.models import LEVELS, Case, CaseStatus, Satisfaction
-from shop.ledger.models import AccountKind, HouseholdBalance, LedgerEntry
+from shop.ledger.models import VillageMonth
 from shop.streams.models import Stream, StreamStatus
 from shop.timeutil import local_day_bounds, local_today, to_local, utcnow
 from shop.villages.models import Village
@@ -195,30 +195,23 @@ class MoneyBoard:
 
 
 async def money_boards(session: AsyncSession, village_ids: Any) -> dict[int, MoneyBoard]:
-    """Per village: what households were credited and paid, what is still owed to them, and the
-    collective's income, from the balances kept beside the ledger and the collective's entries."""
-    table: dict[int, MoneyBoard] = defaultdict(MoneyBoard)
-    balances = await session.execute(
+    """Per village, to date: what households were credited and paid, what is still owed to them, and the
+    collective's income, added up from the village's month rows (``shop.ledger.summary``: a dozen rows a
+    village a year, however much it sells)."""
+    rows = await session.execute(
         select(
-            HouseholdBalance.village_id,
-            func.sum(HouseholdBalance.credited_fen),
-            func.sum(HouseholdBalance.paid_out_fen),
-            func.sum(HouseholdBalance.balance_fen),
+            VillageMonth.village_id,
+            func.sum(VillageMonth.credited_fen),
+            func.sum(VillageMonth.paid_out_fen),
+            func.sum(VillageMonth.collective_fen),
         )
-        .where(HouseholdBalance.village_id.in_(village_ids))
-        .group_by(HouseholdBalance.village_id)
+        .where(VillageMonth.village_id.in_(village_ids))
+        .group_by(VillageMonth.village_id)
     )
-    for village_id, credited, paid, owed in balances.all():
-        board = table[village_id]
-        board.credited_fen, board.paid_out_fen, board.owed_to_households_fen = int(credited), int(paid), int(owed)
-    collective = await session.execute(
-        select(LedgerEntry.village_id, func.sum(LedgerEntry.amount_fen))
-        .where(LedgerEntry.village_id.in_(village_ids), LedgerEntry.account_kind == AccountKind.COLLECTIVE.value)
-        .group_by(LedgerEntry.village_id)
-    )
-    for village_id, amount in collective.all():
-        table[village_id].collective_fen = int(amount or 0)
-    return dict(table)
+    return {
+        village_id: MoneyBoard(int(credited), int(paid), int(credited) - int(paid), int(collective))
+        for village_id, credited, paid, collective in rows.all()
+    }
 
 
 async def streams_this_week(session: AsyncSession, village_ids: Any, now: datetime | None = None) -> list[Stream]:

@@ -493,11 +493,8 @@ async def _area_rows(db_session: DbSession, villages: list[Village]) -> dict[str
     ids = [v.id for v in villages] or [0]
     return {
         "villages": villages,
-        "money": await counts.money_boards(db_session, ids),
         "open": await counts.open_cases(db_session, ids),
         "figures": await counts.by_village(db_session, ids),
-        "streams": await counts.streams_this_week(db_session, ids),
-        "blank_money": counts.MoneyBoard(),
         "blank_open": counts.OpenCases(),
         "blank_figures": counts.CaseFigures(),
         "levels": [level.value for level in LEVELS],
@@ -511,9 +508,16 @@ async def township_home(actor: Actor, db_session: DbSession) -> Template | Redir
     if actor.role != Role.TOWNSHIP.value:
         return Redirect("/county", status_code=303)
     villages = await counts.villages_in(db_session, villages_of(actor))
+    ids = [v.id for v in villages] or [0]
     return Template(
         "cases/township.html",
-        context={**await _area_rows(db_session, villages), **_common(actor)},
+        context={
+            **await _area_rows(db_session, villages),
+            "money": await counts.money_boards(db_session, ids),
+            "blank_money": counts.MoneyBoard(),
+            "streams": await counts.streams_this_week(db_session, ids),
+            **_common(actor),
+        },
     )
 
 

@@ -1,6 +1,6 @@
 """The ledger's own checks: completed sales not yet credited (imports, crashes) are credited, and every
-household balance and month row is recomputed from the entries nightly, alerting the county admins when
-one disagrees.
+household balance and month row and every village month row is recomputed from the entries nightly,
+alerting the county admins when one disagrees.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from shop.ledger.models import (
 )
 from shop.ledger.posting import credit_order, reverse_order
 from shop.ledger.reading import month_of
+from shop.ledger.summary import check_village_months
 from shop.notifications.models import RecipientKind
 from shop.notifications.services import notify_now
 from shop.orders.models import Allocation, Order, OrderLine, OrderStatus
@@ -79,8 +80,8 @@ async def credit_missed(session: AsyncSession, now: datetime, order_ids: list[in
 
 
 async def check_balances(session: AsyncSession, village_id: int | None = None) -> list[str]:
-    """Recompute every household's figures (of one village, or all) from its entries; a problem for each
-    that disagrees, and for each transaction that does not sum to zero."""
+    """Recompute every household's figures and every village month (of one village, or all) from the
+    entries; a problem for each that disagrees, and for each transaction that does not sum to zero."""
     computed: dict[int, dict[str, int]] = defaultdict(lambda: {"credited": 0, "paid": 0, "owed": 0})
     rows = await session.execute(
         select(
@@ -121,6 +122,7 @@ async def check_balances(session: AsyncSession, village_id: int | None = None) -
     )
     problems.extend(f"transaction {t} does not sum to zero" for t in unbalanced.scalars())
     problems.extend(await _check_months(session, village_id))
+    problems.extend(await check_village_months(session, village_id))
     return problems
 
 

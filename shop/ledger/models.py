@@ -214,3 +214,28 @@ class HouseholdMonth(DefaultBase):
 
     # the transparency board: a village's months, newest first
     __table_args__ = (Index("ix_household_month_village_month", "village_id", "month"),)
+
+
+class VillageMonth(DefaultBase):
+    """A village's money in one Beijing calendar month, account by account, moved in the same transaction
+    as the entries that change it (``shop.ledger.summary``): the township's board and the transparency
+    board read a few rows per village instead of summing years of entries. The nightly check recomputes
+    every row from the entries.
+
+    Each figure is what the month's entries moved, net: a refund or a correction in a later month moves
+    that month's row, never the sale's."""
+
+    __tablename__ = "village_month"
+
+    village_id: Mapped[int] = mapped_column(ForeignKey("village.id", ondelete="RESTRICT"), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # "2026-11", Beijing time
+    sales_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # gross of the sales credited, less refunds
+    platform_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    operator_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    collective_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    # into the households' accounts by sales, refunds and corrections (HouseholdBalance.credited_fen)
+    credited_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    # what households came to owe (a refund after a payout), less what their next sales settled
+    owed_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    # what left the village's hands to households (the payouts account), less payouts reversed
+    paid_out_fen: Mapped[int] = mapped_column(BigInteger, default=0)

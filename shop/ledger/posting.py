@@ -14,7 +14,8 @@ holds what a sale of the n − r kept units would have given it, so a full refun
 reverses the original to the fen. Each posting carries a unique ``dedupe_key``, so retries, restarts and
 two schedulers post it once. A household's balance never goes below zero: when a refund arrives after the
 household was paid, what it cannot take back is booked as owed ("recovery") and settled from the
-household's next sales.
+household's next sales. Every posting moves, in its own transaction, the household balance and month rows
+and the village's month row (``shop.ledger.summary``) that the pages read instead of the entries.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from shop.ledger.models import (
     TransactionKind,
 )
 from shop.ledger.policy import PolicyTerms, policy_for_sale, terms_of
+from shop.ledger.summary import add_to_village_month, hold_village_month, month_label
 from shop.money import fee_fen, format_fen
 from shop.notifications.models import RecipientKind
 from shop.notifications.services import notify_now
@@ -51,7 +53,7 @@ from shop.orders.models import Order, OrderLine
 from shop.orders.suppliers import supplier_weights, units_by_household
 from shop.sms import notices as sms_notices
 from shop.split import split_by_largest_remainder
-from shop.timeutil import to_local, utcnow
+from shop.timeutil import utcnow
 from shop.villages.models import Household
 
 
@@ -165,7 +167,8 @@ async def _post(
             figures[1] += entry.get("units", 0)
     await session.flush()
     if months:
-        await _add_to_months(session, village_id, to_local(now).strftime("%Y-%m"), months)
+        await _add_to_months(session, village_id, month_label(now), months)
+    await add_to_village_month(session, village_id, now, kind, entries)
     return transaction
 
 
@@ -222,6 +225,7 @@ async def credit_line(
     )
     channel = split.channel
     households = [s.household_id for s in split.shares]
+    await hold_village_month(session, order.village_id, moment)
     await _ensure_balance_rows(session, order.village_id, households)
     owed = await _owed(session, households)
     entries: list[dict[str, Any]] = [
@@ -319,6 +323,8 @@ async def reverse_line(
     refunded_units = min(refunded_units, line.quantity)
     if refunded_units <= already:
         return None
+    moment = now or utcnow()
+    await hold_village_month(session, order.village_id, moment)
     before = await _split_of_units(session, order, line, credit, line.quantity - already)
     after = await _split_of_units(session, order, line, credit, line.quantity - refunded_units)
     entries = _fees_given_back(before, after) + await _households_give_back(session, before, after)
@@ -328,7 +334,7 @@ async def reverse_line(
         kind=TransactionKind.SALE_REVERSAL,
         dedupe_key=f"reverse:line:{line.id}:{refunded_units}",
         entries=entries,
-        now=now or utcnow(),
+        now=moment,
         actor=actor,
         order_id=order.id,
         order_line_id=line.id,
@@ -432,6 +438,7 @@ async def pay_out(
     """Pay a household from its balance; above the balance is a ``Conflict`` and nothing moves."""
     household, method = await _payable(session, actor, household_id, amount_fen, method)
     moment = now or utcnow()
+    await hold_village_month(session, household.village_id, moment)
     await _take_from_balance(session, household, amount_fen)
     payout = Payout(
         village_id=household.village_id,

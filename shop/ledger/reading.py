@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import case, func, literal_column, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop.accounts.models import Role, User
@@ -26,14 +26,16 @@ from shop.ledger.models import (
     LedgerTransaction,
     Payout,
     TransactionKind,
+    VillageMonth,
 )
 from shop.ledger.policy import has_policy, policy_at
 from shop.ledger.posting import split_under
+from shop.ledger.summary import month_sql
 from shop.orders.models import STATUS_LABELS, Allocation, Order, OrderLine, OrderStatus, StatusChange
 from shop.orders.suppliers import supplier_weights
 from shop.paging import Paging
 from shop.streams.models import Stream
-from shop.timeutil import SHANGHAI, local_day_bounds, to_local, utcnow
+from shop.timeutil import local_day_bounds, to_local, utcnow
 from shop.villages.models import Household, Village
 
 OPEN = (OrderStatus.PLACED.value, OrderStatus.PAID.value, OrderStatus.SHIPPED.value)
@@ -41,19 +43,15 @@ HOUSEHOLD_KINDS = (AccountKind.HOUSEHOLD.value, AccountKind.RECOVERY.value)
 
 
 def month_of(session: AsyncSession, column: Any) -> Any:
-    """The Beijing calendar month of a UTC timestamp column, as 'YYYY-MM', in SQL."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("Asia/Shanghai", column), "YYYY-MM")
-    return func.strftime("%Y-%m", column, literal_column("'+8 hours'"))
+    """The Beijing calendar month of a UTC timestamp column, as 'YYYY-MM', in the session's SQL."""
+    return month_sql(session.get_bind().dialect.name, column)
 
 
-def window_start(months: int, now: datetime | None = None) -> tuple[str, datetime]:
-    """The first Beijing month of a window of ``months`` ending with this one: its label and first instant (UTC)."""
+def window_start(months: int, now: datetime | None = None) -> str:
+    """The first Beijing month of a window of ``months`` ending with this one, as the month rows name it."""
     local = to_local(now or utcnow())
-    index = local.year * 12 + local.month - 1 - (months - 1)
-    year, month = divmod(index, 12)
-    first = datetime(year, month + 1, 1, tzinfo=SHANGHAI)
-    return f"{year:04d}-{month + 1:02d}", first.astimezone(UTC)
+    year, month = divmod(local.year * 12 + local.month - 1 - (months - 1), 12)
+    return f"{year:04d}-{month + 1:02d}"
 
 
 @dataclass
@@ -349,27 +347,18 @@ async def transparency(session: AsyncSession, village_id: int, months: int = 12)
     village = await session.get(Village, village_id)
     if village is None:
         raise NotFound()
-    # A bounded window: the board's months only, whatever the years behind them. The households' side
-    # comes from the month rows kept with the entries (checked against them nightly); the collective's
-    # income and the payouts from the entries of the window, by (village_id, account_kind, posted_at).
-    since_label, since = window_start(months)
-    month = month_of(session, LedgerEntry.posted_at)
+    # A bounded window: the board's months only, whatever the years behind them, read from the month rows
+    # kept with the entries (checked against them nightly): the village's for the collective's income and
+    # the payouts, the households' for who was credited what.
+    since_label = window_start(months)
     rows = await session.execute(
-        select(month, LedgerEntry.account_kind, func.sum(LedgerEntry.amount_fen))
-        .where(
-            LedgerEntry.village_id == village_id,
-            LedgerEntry.account_kind.in_([AccountKind.COLLECTIVE.value, AccountKind.PAYOUTS.value]),
-            LedgerEntry.posted_at >= since,
+        select(VillageMonth.month, VillageMonth.collective_fen, VillageMonth.paid_out_fen).where(
+            VillageMonth.village_id == village_id, VillageMonth.month >= since_label
         )
-        .group_by(month, LedgerEntry.account_kind)
     )
     table: dict[str, MonthRow] = {}
-    for label, account, amount in rows.all():
-        row = table.setdefault(label, MonthRow(label))
-        if account == AccountKind.COLLECTIVE.value:
-            row.collective_fen += int(amount or 0)
-        else:
-            row.paid_fen += int(amount or 0)
+    for label, collective, paid in rows.all():
+        table[label] = MonthRow(label, collective_fen=int(collective), paid_fen=int(paid))
     benefited = await session.execute(
         select(HouseholdMonth.month, HouseholdMonth.household_id, HouseholdMonth.credited_fen).where(
             HouseholdMonth.village_id == village_id, HouseholdMonth.month >= since_label
@@ -535,18 +524,46 @@ async def _money_rows(session: AsyncSession, village_id: int, who: _Actors, limi
     """The ledger's transactions: payouts to a household, sales credited and refunds taken back."""
     in_village = select(Household.id, Household.head_name).where(Household.village_id == village_id)
     households = dict((await session.execute(in_village)).tuples().all())
-    transactions = await session.execute(
-        select(LedgerTransaction)
-        .where(LedgerTransaction.village_id == village_id)
-        .order_by(LedgerTransaction.posted_at.desc(), LedgerTransaction.id.desc())
-        .limit(limit)
+    # Plain rows, not ORM objects: the page names 200 transactions and their thousand entries, and building
+    # the objects was most of its time.
+    transactions = (
+        await session.execute(
+            select(
+                LedgerTransaction.id,
+                LedgerTransaction.kind,
+                LedgerTransaction.actor_kind,
+                LedgerTransaction.actor_id,
+                LedgerTransaction.posted_at,
+                LedgerTransaction.reverses_id,
+                LedgerTransaction.order_id,
+                LedgerTransaction.quantity,
+                LedgerTransaction.dedupe_key,
+            )
+            .where(LedgerTransaction.village_id == village_id)
+            .order_by(LedgerTransaction.posted_at.desc(), LedgerTransaction.id.desc())
+            .limit(limit)
+        )
+    ).all()
+    entries_of: dict[int, list[Any]] = defaultdict(list)
+    entries = await session.execute(
+        select(
+            LedgerEntry.transaction_id,
+            LedgerEntry.account_kind,
+            LedgerEntry.account_ref,
+            LedgerEntry.household_id,
+            LedgerEntry.amount_fen,
+        )
+        .where(LedgerEntry.transaction_id.in_([t.id for t in transactions] or [0]))
+        .order_by(LedgerEntry.id)
     )
+    for entry in entries.all():
+        entries_of[entry.transaction_id].append(entry)
     rows: list[AuditRow] = []
-    for t in transactions.scalars():
+    for t in transactions:
         by = who(t.actor_kind, t.actor_id)
         if t.kind == TransactionKind.PAYOUT.value:
-            paid = next((e for e in t.entries if e.account_kind == AccountKind.PAYOUTS.value), None)
-            household = next((e.household_id for e in t.entries if e.household_id), None)
+            paid = next((e for e in entries_of[t.id] if e.account_kind == AccountKind.PAYOUTS.value), None)
+            household = next((e.household_id for e in entries_of[t.id] if e.household_id), None)
             rows.append(
                 AuditRow(
                     t.posted_at,
@@ -564,7 +581,7 @@ async def _money_rows(session: AsyncSession, village_id: int, who: _Actors, limi
                 )
             )
             continue
-        gross = -sum(e.amount_fen for e in t.entries if e.account_kind == AccountKind.SALES_CLEARING.value)
+        gross = -sum(e.amount_fen for e in entries_of[t.id] if e.account_kind == AccountKind.SALES_CLEARING.value)
         message = (
             N_("Sale credited to households: order %(order)s, %(units)s units")
             if t.kind == TransactionKind.SALE_CREDIT.value

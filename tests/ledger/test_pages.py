@@ -215,6 +215,8 @@ async def test_the_audit_trail_says_who_did_what_in_words(client, world: World, 
     english = await client.get("/audit?lang=en")
     assert "Sale credited to households" in english.text
     assert "Shipped" in english.text
+    assert "Paid 户主a2 by Cash" in english.text
+    assert "¥10.00" in english.text  # the payout's amount, from its entries
 
 
 async def test_the_transparency_board_is_public_and_names_households_only_when_allowed(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from shop import i18n
 from shop.orders.comments import DraftItem, DraftOrder, LineupProduct, parse_comments
 from tests.orders.comment_cases import (
     CASES,
@@ -25,6 +26,12 @@ def _only_draft(comment: str, lineup: tuple[LineupProduct, ...] = LINEUP) -> Dra
     drafts = parse_comments(comment, lineup)
     assert len(drafts) == 1, f"one draft expected for {comment!r}, got {drafts!r}"
     return drafts[0]
+
+
+def _in_chinese(draft: DraftOrder) -> list[str]:
+    """The draft's problems as a secretary reading the page in Chinese sees them."""
+    with i18n.using_locale("zh_CN"):
+        return [problem.render(i18n.translate) for problem in draft.problems]
 
 
 def _items(draft: DraftOrder) -> list[tuple[int, int | None]]:
@@ -87,6 +94,21 @@ def test_arabic_and_full_width_digits_read_alike(written: str, value: int) -> No
     assert _items(_only_draft(f"木耳{written}包")) == [(FUNGUS, value)]
 
 
+def test_every_problem_the_cases_raise_is_translated_and_reads_in_english() -> None:
+    catalog = i18n.translations("zh_CN")
+    seen = set()
+    for case in CASES:
+        for problem in _only_draft(case.comment).problems:
+            seen.add(problem.message)
+            assert catalog.gettext(problem.message) != problem.message, problem.message
+            english = problem.render()
+            # The buyer's own words and the products' names stay as written (longest first: 木耳 is in 黑木耳).
+            for value in sorted(map(str, problem.params.values()), key=len, reverse=True):
+                english = english.replace(value, "")
+            assert english.isascii(), problem.render()
+    assert len(seen) >= 10  # the cases reach most of the parser's messages, not one or two
+
+
 @pytest.mark.parametrize(
     "comment",
     ["榛蘑半斤", "榛蘑一斤半", "榛蘑1.5斤", "小米两袋半", "来半斤", "要半个"],
@@ -96,14 +118,14 @@ def test_half_units_are_a_problem_not_a_quantity(comment: str) -> None:
 
     assert len(draft.items) == 1
     assert draft.items[0].quantity is None
-    assert any("半" in problem for problem in draft.problems)
+    assert any("半" in problem for problem in _in_chinese(draft))
 
 
 def test_product_named_without_a_number_counts_one_and_says_so() -> None:
     draft = _only_draft("要小米")
 
     assert _items(draft) == [(MILLET, 1)]
-    assert any("没写数量" in problem for problem in draft.problems)
+    assert any("没写数量" in problem for problem in _in_chinese(draft))
 
 
 def test_keyword_matching_two_products_names_both_and_guesses_neither() -> None:
@@ -111,7 +133,7 @@ def test_keyword_matching_two_products_names_both_and_guesses_neither() -> None:
 
     assert draft.items == []
     assert draft.buyer_phone == PHONE
-    (problem,) = draft.problems
+    (problem,) = _in_chinese(draft)
     assert "野生榛蘑" in problem
     assert "干香菇" in problem
 
@@ -158,7 +180,7 @@ def test_number_no_product_claims_is_reported_not_dropped_silently() -> None:
     draft = _only_draft("小米两袋 再来一袋")
 
     assert _items(draft) == [(MILLET, 2)]
-    assert any("一袋" in problem for problem in draft.problems)
+    assert any("一袋" in problem for problem in _in_chinese(draft))
 
 
 def test_pinned_product_is_used_only_when_no_product_is_named() -> None:
@@ -207,7 +229,7 @@ def test_problems_never_repeat_a_phone_number_or_its_digits() -> None:
     digits_given = ("1381234567", PHONE, "13900001111")
 
     assert len(draft.problems) == 2
-    assert not any(digits in problem for problem in draft.problems for digits in digits_given)
+    assert not any(digits in problem for problem in _in_chinese(draft) for digits in digits_given)
 
 
 @pytest.mark.parametrize("comment", ["@小红 要两袋", "@王芳 13812345678 小米一袋", "王芳：小米一袋"])

@@ -39,6 +39,8 @@ STYLE_ATTRIBUTE = re.compile(r"<[a-z][^>]*\sstyle\s*=", re.IGNORECASE)
 STYLE_ELEMENT = re.compile(r"<style[\s>]", re.IGNORECASE)
 SCRIPT_URL = re.compile(r"""(href|src|action)\s*=\s*["']?\s*javascript:""", re.IGNORECASE)
 LINK = re.compile(r'href="(/[^"#?]*)"')
+GET_FORM = re.compile(r'<form[^>]*\smethod="get"')
+POST_FORM = re.compile(r'<form method="post"[^>]*>(<input type="hidden" name="_csrf_token" value="[^"]+">)?')
 
 
 async def _sign_in(client: AsyncTestClient, login: tuple[str, str, str]) -> None:
@@ -98,6 +100,11 @@ async def test_every_page_of_the_demo_carries_the_headers_and_meets_the_policy(a
             ):
                 found = pattern.search(html)
                 assert found is None, f"{where}: {name}: {found.group(0)[:120] if found else ''}"
+            # Every post form comes from the post_form macro, which opens it with the request's CSRF token.
+            post_forms = list(POST_FORM.finditer(html))
+            assert html.count("<form") == len(GET_FORM.findall(html)) + len(post_forms), where
+            forms_without_token = [m.group(0) for m in post_forms if m.group(1) is None]
+            assert forms_without_token == [], f"{where}: {forms_without_token}"
         pages_checked += len(ok)
     assert pages_checked >= 60  # the crawl really went through the demo, not just the login pages
 

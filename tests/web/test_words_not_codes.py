@@ -145,3 +145,29 @@ async def test_every_page_of_the_demo_shows_words_not_codes(app) -> None:
                 for path, page in pages.items():
                     problems += _problems(lang, f"{person} {path}", _visible(page), msgids)
     assert not problems, "\n".join(sorted(set(problems)))
+
+
+async def test_a_comment_the_parser_cannot_read_is_explained_in_the_pages_language(app) -> None:
+    from sqlalchemy import select
+
+    from shop.db import unit_of_work
+    from shop.streams.models import Stream
+
+    async with unit_of_work(app.state.alchemy_config) as session:
+        await seed_demo(session, app.state.hasher, app.state.domains.events)
+        stream_id = (await session.execute(select(Stream.id).where(Stream.title.like("剪纸%")))).scalar_one()
+    said = {  # no product named and none on screen: the parser guesses nothing and says so
+        "zh": "没说要哪个商品，现在也没有正在讲解的商品，请手选",
+        "en": "No product named and none is being presented now: please choose one.",
+    }
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
+        await _staff(client, DEMO_SECRETARY[0], DEMO_SECRETARY[1])
+        for lang, other in (("zh", "en"), ("en", "zh")):
+            token = await form_token(client, f"/streams/{stream_id}/comments?lang={lang}")
+            page = await client.post(
+                f"/streams/{stream_id}/comments", data={"text": "上车 来两袋", "_csrf_token": token}
+            )
+            assert page.status_code == 200, page.text
+            text = _visible(page.text)
+            assert said[lang] in text, text
+            assert said[other] not in text

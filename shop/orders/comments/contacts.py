@@ -5,6 +5,7 @@ Each step blanks out what it read on the line, so the order part is read from wh
 
 from __future__ import annotations
 
+from shop.errors import N_, Fault
 from shop.orders.comments.lexicon import (
     ADDRESS_LABEL,
     ADDRESS_MARKERS,
@@ -67,25 +68,27 @@ def drop_nicknames(line: CommentLine, catalogue: LineupWords) -> None:
         line.blank(prefix.start(), prefix.end())
 
 
-def take_phone(line: CommentLine, problems: list[str]) -> tuple[str | None, bool]:
+def take_phone(line: CommentLine, problems: list[Fault]) -> tuple[str | None, bool]:
     """The first mobile number, normalised; and whether a number that was meant to be one was seen at all."""
     phones: list[str] = []
     for match in PHONE.finditer(line.text):
         phones.append(NON_DIGIT.sub("", match[1]))
         line.blank(match.start(), match.end(), PHONE_MARK)
     if len(set(phones)) > 1:
-        problems.append("有不止一个手机号，用了第一个，请核对")
+        problems.append(Fault(N_("More than one phone number: the first one was taken, please check.")))
     broken = list(DIGIT_RUN.finditer(line.text))
     for match in broken:
         line.blank(match.start(), match.end(), PHONE_MARK)
     if broken:
         # The digits themselves stay out of the message: problems may end up in logs, phone numbers must not.
-        problems.append("有一串数字不像11位手机号（位数不对或写错了），请核对")
+        problems.append(
+            Fault(N_("A run of digits is not an 11-digit mobile number (wrong length or a typo), please check."))
+        )
     mistyped = any(MISTYPED_PHONE.fullmatch(NON_DIGIT.sub("", match.group())) for match in broken)
     return (phones[0] if phones else None), bool(phones) or mistyped
 
 
-def take_labels(line: CommentLine, problems: list[str]) -> tuple[str | None, bool, int | None]:
+def take_labels(line: CommentLine, problems: list[Fault]) -> tuple[str | None, bool, int | None]:
     """Reads "收件人：", "电话：", "地址：" labels: the name after its label, where the address begins."""
     labelled = False
     for match in PHONE_LABEL.finditer(line.text):
@@ -108,7 +111,7 @@ def take_labels(line: CommentLine, problems: list[str]) -> tuple[str | None, boo
             name = candidate
             line.blank(value.start(), value.start() + len(candidate))
         else:
-            problems.append("收件人后面的名字没认出来，请手填")
+            problems.append(Fault(N_("The name after the recipient label was not recognised, please fill it in.")))
     return name, labelled, address_start
 
 

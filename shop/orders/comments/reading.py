@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from shop.errors import N_, Fault
 from shop.orders.comments.contacts import drop_nicknames, take_address_and_name, take_labels, take_phone
 from shop.orders.comments.lexicon import (
     ALREADY_ORDERED,
@@ -66,7 +67,8 @@ class DraftOrder:
     """What one comment seems to order; nothing is recorded until the secretary confirms it.
 
     ``line_number`` counts from 1 in the pasted text. ``buyer_phone`` is 11 digits, without spaces, dashes or +86.
-    ``problems`` are short Chinese sentences for the secretary; they never repeat a phone number.
+    ``problems`` say what the secretary should check, as msgids with parameters (translated where they are
+    shown); they never repeat a phone number.
     """
 
     raw: str
@@ -75,7 +77,7 @@ class DraftOrder:
     buyer_phone: str | None = None
     address: str | None = None
     items: list[DraftItem] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+    problems: list[Fault] = field(default_factory=list)
 
 
 def parse_comments(text: str, lineup: Sequence[LineupProduct]) -> list[DraftOrder]:
@@ -143,7 +145,7 @@ class _Mention:
     text: str
     products: tuple[LineupProduct, ...]
     matched_by: MatchedBy
-    problem: str | None = None
+    problem: Fault | None = None
     quantities: list[_Quantity] = field(default_factory=list)
 
 
@@ -250,7 +252,11 @@ def _find_mentions(line: CommentLine, catalogue: LineupWords) -> list[_Mention]:
         said = match.group().strip()
         mention = _Mention(match.start(), match.end(), said, products, "short_code")
         if len(products) != 1:
-            mention.problem = _ambiguous(said, products) if products else f"「{said}」对不上今晚的商品编号"
+            mention.problem = (
+                _ambiguous(said, products)
+                if products
+                else Fault(N_('"%(said)s" matches none of tonight\'s product numbers.'), {"said": said})
+            )
         mentions.append(mention)
         line.blank(match.start(), match.end(), TAKEN)
     for start, end, products in catalogue.keyword_spans(line.text):
@@ -266,15 +272,18 @@ def _find_mentions(line: CommentLine, catalogue: LineupWords) -> list[_Mention]:
 def _code_mention(start: int, end: int, code: str, products: tuple[LineupProduct, ...]) -> _Mention:
     mention = _Mention(start, end, code.upper(), products, "short_code")
     if not products:
-        mention.problem = f"编号「{code.upper()}」不在今晚的商品里"
+        mention.problem = Fault(N_('Code "%(code)s" is not among tonight\'s products.'), {"code": code.upper()})
     elif len(products) > 1:
         mention.problem = _ambiguous(code.upper(), products)
     return mention
 
 
-def _ambiguous(said: str, products: Sequence[LineupProduct]) -> str:
+def _ambiguous(said: str, products: Sequence[LineupProduct]) -> Fault:
     names = "、".join(f"{p.short_code} {p.name}" for p in products)
-    return f"「{said}」对得上好几个商品（{names}），没替买家选，请确认要哪个"
+    return Fault(
+        N_('"%(said)s" fits several products (%(names)s): none was chosen for the buyer, please confirm which.'),
+        {"said": said, "names": names},
+    )
 
 
 def _merge_neighbours(mentions: list[_Mention], text: str) -> list[_Mention]:
@@ -301,9 +310,14 @@ def _merge_neighbours(mentions: list[_Mention], text: str) -> list[_Mention]:
         matched_by: MatchedBy = "short_code" if code is not None else "keyword"
         combined = _Mention(previous.start, mention.end, said, joined, matched_by)
         if not joined and code is not None and word is not None:
-            combined.problem = (
-                f"编号{code.text}是「{code.products[0].name}」，但写的是「{word.text}」（{word.products[0].name}），"
-                "不知道要哪个"
+            combined.problem = Fault(
+                N_('Code %(code)s is "%(product)s" but the comment says "%(word)s" (%(other)s): which one is meant?'),
+                {
+                    "code": code.text,
+                    "product": code.products[0].name,
+                    "word": word.text,
+                    "other": word.products[0].name,
+                },
             )
         merged[-1] = combined
     return merged
@@ -389,7 +403,12 @@ def _fill_items(draft: DraftOrder, reading: _Reading, catalogue: LineupWords) ->
         items[product.product_id] = DraftItem(product.product_id, quantity, mention.matched_by)
     for product_id in repeated:
         name = next(p.name for p in catalogue.products if p.product_id == product_id)
-        draft.problems.append(f"「{name}」提到了不止一次，数量已合计，请核对")
+        draft.problems.append(
+            Fault(
+                N_('"%(product)s" is mentioned more than once: the quantities were added up, please check.'),
+                {"product": name},
+            )
+        )
 
     if reading.mentions:
         draft.problems.extend(_leftover_problem(reading, quantity) for quantity in reading.leftovers)
@@ -398,75 +417,116 @@ def _fill_items(draft: DraftOrder, reading: _Reading, catalogue: LineupWords) ->
     draft.items = list(items.values())
 
     if not draft.items and not reading.mentions and not reading.shows_intent:
-        draft.problems.append("没看出要买什么商品")
+        draft.problems.append(Fault(N_("Could not tell which product is wanted.")))
     elif reading.mentions and not (reading.wants or reading.quantities or draft.buyer_phone or draft.address):
-        draft.problems.append("只提到了商品，没看出是要下单")
+        draft.problems.append(Fault(N_("Only names a product: it does not read as an order.")))
     if reading.cancelled:
-        draft.problems.append("买家说了「不要了」「取消」之类的话，请核对是不是要下单")
+        draft.problems.append(
+            Fault(N_('The buyer said "don\'t want it", "cancel" or the like: please check it is an order.'))
+        )
     if reading.already_ordered:
-        draft.problems.append("买家说已经在平台上拍下了，小心和平台订单重复")
+        draft.problems.append(
+            Fault(N_("The buyer says they already ordered on the platform: beware of a double order."))
+        )
     if reading.question:
-        draft.problems.append("像是在提问，不一定是要下单")
+        draft.problems.append(Fault(N_("Reads like a question, not necessarily an order.")))
 
 
 def _fill_pinned(draft: DraftOrder, reading: _Reading, catalogue: LineupWords, items: dict[int, DraftItem]) -> None:
     """No product named: "上车", "来两袋", "扣1" mean the product on screen now, if there is exactly one."""
     if not catalogue.pinned:
-        draft.problems.append("没说要哪个商品，现在也没有正在讲解的商品，请手选")
+        draft.problems.append(Fault(N_("No product named and none is being presented now: please choose one.")))
         return
     if len(catalogue.pinned) > 1:
         names = "、".join(p.name for p in catalogue.pinned)
-        draft.problems.append(f"没说要哪个商品，正在讲解的又不止一个（{names}），请手选")
+        draft.problems.append(
+            Fault(
+                N_("No product named and more than one is being presented (%(names)s): please choose one."),
+                {"names": names},
+            )
+        )
         return
     if reading.unknown_products:
         words = "、".join(reading.unknown_products.values())
-        draft.problems.append(f"「{words}」不在今晚的商品里，没按正在讲解的商品算，请手选")
+        draft.problems.append(
+            Fault(
+                N_('"%(words)s" is not a product tonight, so the one being presented was not assumed: please choose.'),
+                {"words": words},
+            )
+        )
         return
     product = catalogue.pinned[0]
     quantities = reading.leftovers
     if quantities:
         quantity = _quantity_for(quantities[:1], product, draft.problems)
-        draft.problems.append(f"没说商品名，按正在讲解的「{product.name}」算")
+        draft.problems.append(
+            Fault(N_('No product named: taken as "%(product)s", the one being presented.'), {"product": product.name})
+        )
         draft.problems.extend(_leftover_problem(reading, quantity) for quantity in quantities[1:])
     else:
         quantity = 1
-        draft.problems.append(f"没说商品名也没写数量，按正在讲解的「{product.name}」1{product.unit}算")
+        draft.problems.append(
+            Fault(
+                N_('No product and no quantity named: taken as 1 %(unit)s of "%(product)s", the one being presented.'),
+                {"product": product.name, "unit": product.unit},
+            )
+        )
     items[product.product_id] = DraftItem(product.product_id, quantity, "pinned")
 
 
-def _leftover_problem(reading: _Reading, quantity: _Quantity) -> str:
+def _leftover_problem(reading: _Reading, quantity: _Quantity) -> Fault:
     word = reading.unknown_products.get(quantity.start)
     if word is not None:
-        return f"「{word}」不在今晚的商品里，「{quantity.text}」没算进订单"
-    return f"「{quantity.text}」不知道是哪个商品的数量"
+        return Fault(
+            N_('"%(word)s" is not among tonight\'s products: "%(said)s" was left out of the order.'),
+            {"word": word, "said": quantity.text},
+        )
+    return Fault(N_('Could not tell which product "%(said)s" is a quantity of.'), {"said": quantity.text})
 
 
-def _quantity_for(quantities: list[_Quantity], product: LineupProduct, problems: list[str]) -> int | None:
+def _quantity_for(quantities: list[_Quantity], product: LineupProduct, problems: list[Fault]) -> int | None:
     """The whole number of the product's units the buyer asked for, or None with a problem saying why."""
     if not quantities:
-        problems.append(f"「{product.name}」没写数量，先按1{product.unit}")
+        problems.append(
+            Fault(
+                N_('No quantity for "%(product)s": 1 %(unit)s for now.'),
+                {"product": product.name, "unit": product.unit},
+            )
+        )
         return 1
     said = quantities[0]
     amount = said.amount
     if amount.fault == "half":
-        problems.append(f"「{said.text}」带半个单位，「{product.name}」不能按半{product.unit}下单，数量请手填")
+        problems.append(
+            Fault(
+                N_('"%(said)s" has a half; "%(product)s" is not sold by the half %(unit)s: fill in the quantity.'),
+                {"said": said.text, "product": product.name, "unit": product.unit},
+            )
+        )
         return None
     if amount.fault == "vague":
-        problems.append(f"「{said.text}」是个大概的数，数量请手填")
+        problems.append(Fault(N_('"%(said)s" is a rough number: please fill in the quantity.'), {"said": said.text}))
         return None
     if amount.fault == "zero":
-        problems.append(f"「{said.text}」数量是0，请核对")
+        problems.append(Fault(N_('"%(said)s" is a quantity of 0, please check.'), {"said": said.text}))
         return None
     if amount.whole is None:
-        problems.append(f"「{said.text}」的数量没看懂，请手填")
+        problems.append(
+            Fault(N_('The quantity in "%(said)s" was not understood: please fill it in.'), {"said": said.text})
+        )
         return None
     quantity = _in_product_units(amount.whole, said, product, problems)
     if quantity is not None and quantity > LARGE_QUANTITY:
-        problems.append(f"「{product.name}」要{quantity}{product.unit}，数量不小，请跟买家核实")
+        problems.append(
+            Fault(
+                N_('%(quantity)s %(unit)s of "%(product)s" is a lot: please check with the buyer.'),
+                {"product": product.name, "quantity": quantity, "unit": product.unit},
+            )
+        )
     return quantity
 
 
-def _in_product_units(number: int, said: _Quantity, product: LineupProduct, problems: list[str]) -> int | None:
+def _in_product_units(number: int, said: _Quantity, product: LineupProduct, problems: list[Fault]) -> int | None:
     unit = said.unit
     if unit is None or unit == product.unit or unit in GENERIC_UNITS:
         return number
@@ -475,16 +535,34 @@ def _in_product_units(number: int, said: _Quantity, product: LineupProduct, prob
     if said_grams and product_grams:
         total = number * said_grams
         if total % product_grams:
-            problems.append(f"「{said.text}」不是整{product.unit}，数量请手填")
+            problems.append(
+                Fault(
+                    N_('"%(said)s" is not a whole number of %(unit)s: please fill in the quantity.'),
+                    {"said": said.text, "unit": product.unit},
+                )
+            )
             return None
-        problems.append(f"买家说的是「{said.text}」，已换算成{total // product_grams}{product.unit}")
+        problems.append(
+            Fault(
+                N_('The buyer said "%(said)s": converted to %(quantity)s %(unit)s.'),
+                {"said": said.text, "quantity": total // product_grams, "unit": product.unit},
+            )
+        )
         return total // product_grams
     if said_grams:
-        problems.append(f"买家说的是「{said.text}」，「{product.name}」按{product.unit}卖，数量请手填")
+        problems.append(
+            Fault(
+                N_('The buyer said "%(said)s" but "%(product)s" is sold by the %(unit)s: please fill in the quantity.'),
+                {"said": said.text, "product": product.name, "unit": product.unit},
+            )
+        )
         return None
     if product_grams or unit in BULK_UNITS:
         problems.append(
-            f"买家说的是「{said.text}」，「{product.name}」按{product.unit}卖，先按{number}{product.unit}算"
+            Fault(
+                N_('The buyer said "%(said)s"; "%(product)s" is sold by the %(unit)s: taken as %(quantity)s %(unit)s.'),
+                {"said": said.text, "product": product.name, "unit": product.unit, "quantity": number},
+            )
         )
     # Otherwise a container word used loosely ("两包" of a product sold by the 袋) means that many units.
     return number
