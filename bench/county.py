@@ -12,7 +12,8 @@ list call of every role: p50 and p95 of ``--runs`` requests after warm-ups. Then
 export into a village of its own, and the nightly jobs (crediting catch-up, ledger check, SQLite backup) once
 each, and whether an order waits on them (orders placed while each job runs).
 
-    python -m bench.county --quick              # the first two sizes (SQLite, then PostgreSQL), < 5 minutes
+    python -m bench.county --quick              # the first two sizes (SQLite, then PostgreSQL); 10 requests a page,
+                                                # the import and jobs at the larger size only (457 s at load 4, 2 cores)
     python -m bench.county                      # all three; the five-year county on PostgreSQL only
     python -m bench.county --sizes 3 --db postgresql
 
@@ -133,6 +134,7 @@ async def seed_and_build(settings: Any, size: Size, say: Any) -> tuple[float, Bu
     else:
         sink = await PgSink.open(settings.database_url.replace("postgresql+asyncpg", "postgresql"))
     started = time.perf_counter()
+    sink.say = lambda line: say(f"    {line} ({time.perf_counter() - started:.0f} s)")
     ids = Ids(await max_ids(sink))
     built = await build_county(
         sink,
@@ -453,6 +455,10 @@ def run_one(db: str, size: Size, args: argparse.Namespace, say: Any) -> Result:
             result = Result(db, size, build_s, built, database_bytes(settings, name, args.postgres))
             say(f"  database size: {result.size_bytes / 1e6:,.0f} MB")
             result.pages = asyncio.run(time_pages(settings, built, args.runs))
+            if args.quick and size is not args.largest:
+                # --quick times the import and the nightly jobs at its larger size only, where they cost most.
+                report(result, say)
+                return result
             if args.import_rows:
                 timing = asyncio.run(time_import(settings, args.import_rows))
                 result.jobs[timing.label] = timing
@@ -510,7 +516,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="the first two sizes only")
     parser.add_argument("--sizes", default="", help="which sizes, e.g. 1,2 or 3 (default: all; --quick: 1,2)")
     parser.add_argument("--db", default="sqlite,postgresql", help="sqlite, postgresql or both (default)")
-    parser.add_argument("--runs", type=int, default=30, help="timed requests per page (after two warm-ups)")
+    parser.add_argument(
+        "--runs", type=int, default=0, help="timed requests per page after two warm-ups (default 30; --quick: 10)"
+    )
     parser.add_argument("--import-rows", type=int, default=100_000, help="rows of the export import; 0 skips")
     parser.add_argument("--postgres", default=PG_ADMIN_URL, help="PostgreSQL admin URL")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL databases (shop_county_*)")
@@ -519,6 +527,8 @@ def main(argv: list[str] | None = None) -> int:
         sizes = [SIZES[int(n) - 1] for n in args.sizes.split(",")]
     else:
         sizes = list(SIZES[:2] if args.quick else SIZES)
+    args.runs = args.runs or (10 if args.quick else 30)
+    args.largest = max(sizes, key=SIZES.index)
     dbs = [d.strip() for d in args.db.split(",") if d.strip()]
     if "postgresql" in dbs and (why := pg_reachable(args.postgres)):
         print(f"PostgreSQL not reachable ({why}); SQLite only", flush=True)
