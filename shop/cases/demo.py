@@ -8,6 +8,7 @@ long ago and never rated (未评价). The township officer and the county superv
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -65,6 +66,25 @@ async def _sale_entry(session: AsyncSession, household_id: int) -> int | None:
 async def seed_cases_demo(
     session: AsyncSession, hasher: SecretHasher, secretary: Principal, township: str, county: str
 ) -> None:
+    officers = await _demo_officers(session, hasher, township, county)
+    now = utcnow()
+
+    def ago(days: float) -> datetime:
+        return now - timedelta(days=days)
+
+    await _weigh_in_corrected_and_rated(session, secretary, ago)
+    await _payout_repaid_in_cash(session, secretary, ago)
+    await _price_waiting_for_a_screenshot(session, secretary, ago)
+    await _lifted_to_the_township(session, officers, ago)
+    await _rated_badly_twice(session, secretary, officers, ago)
+    await _answered_never_rated(session, secretary, ago)
+    await _raised_this_morning(session, ago)
+
+
+async def _demo_officers(
+    session: AsyncSession, hasher: SecretHasher, township: str, county: str
+) -> dict[str, Principal]:
+    """The township officer and the county supervisor who answer the cases lifted to them (made once)."""
     system = Principal.system()
     users = UserService(session=session)
     officers: dict[str, Principal] = {}
@@ -82,13 +102,14 @@ async def seed_cases_demo(
                 county=county,
             )
         officers[role] = principal_for_user(user)
-    now = utcnow()
+    return officers
 
-    def ago(days: float) -> datetime:
-        return now - timedelta(days=days)
 
-    # A weigh-in of mushrooms: 周秀英's neighbour 孙国强 says he brought 12 bags, not 10. The lot's sales
-    # are split again, 张玉芬 gives back what he gains, and he is satisfied.
+async def _weigh_in_corrected_and_rated(
+    session: AsyncSession, secretary: Principal, ago: Callable[[float], datetime]
+) -> None:
+    """A weigh-in of mushrooms: 周秀英's neighbour 孙国强 says he brought 12 bags, not 10. The lot's sales
+    are split again, 张玉芬 gives back what he gains, and he is satisfied."""
     sun = await _household(session, "CJD-006")
     zhang = await _household(session, "CJD-003")
     case = await services.raise_case(
@@ -113,7 +134,9 @@ async def seed_cases_demo(
     )
     await services.rate_case(session, sun, case.id, solved=True, satisfaction="satisfied", now=ago(7.5))
 
-    # A payment that never arrived: reversed and paid again in cash, waiting for the villager's rating.
+
+async def _payout_repaid_in_cash(session: AsyncSession, secretary: Principal, ago: Callable[[float], datetime]) -> None:
+    """A payment that never arrived: reversed and paid again in cash, waiting for the villager's rating."""
     payout = (await session.execute(select(Payout).order_by(Payout.id).limit(1))).scalar_one_or_none()
     if payout is not None:
         payee = principal_for_household(await session.get_one(Household, payout.household_id))
@@ -133,7 +156,11 @@ async def seed_cases_demo(
             session, secretary, case.id, "corrected", "微信转账退回了，已当面付现金，请您确认。", now=ago(2.9)
         )
 
-    # A price question the village answered by asking for the buyer's screenshot: the clock is paused.
+
+async def _price_waiting_for_a_screenshot(
+    session: AsyncSession, secretary: Principal, ago: Callable[[float], datetime]
+) -> None:
+    """A price question the village answered by asking for the buyer's screenshot: the clock is paused."""
     li = await _household(session, "CJD-002")
     entry = await _sale_entry(session, li.id)
     if entry is not None:
@@ -150,7 +177,11 @@ async def seed_cases_demo(
             session, secretary, case.id, "请把您看到的直播间价格截图发上来，我们对一下。", needs_info=True, now=ago(1.8)
         )
 
-    # Nobody answered this one in time: the township took it up, and answers (the village still may).
+
+async def _lifted_to_the_township(
+    session: AsyncSession, officers: dict[str, Principal], ago: Callable[[float], datetime]
+) -> None:
+    """Nobody answered this one in time: the township took it up, and answers (the village still may)."""
     liu = await _household(session, "CJD-004")
     case = await services.raise_case(
         session,
@@ -171,7 +202,11 @@ async def seed_cases_demo(
             now=lifted_at + timedelta(hours=3),
         )
 
-    # Rated badly at the village and at the township: the county holds it now.
+
+async def _rated_badly_twice(
+    session: AsyncSession, secretary: Principal, officers: dict[str, Principal], ago: Callable[[float], datetime]
+) -> None:
+    """Rated badly at the village and at the township: the county holds it now."""
     wu = await _household(session, "CJD-008")
     case = await services.raise_case(
         session,
@@ -190,7 +225,9 @@ async def seed_cases_demo(
         session, officers["county"], case.id, "县里收到了，下周到村里开个说明会，请您参加。", now=ago(6)
     )
 
-    # Answered long ago and never rated: 未评价 (still answered: it closes only when the villager is satisfied).
+
+async def _answered_never_rated(session: AsyncSession, secretary: Principal, ago: Callable[[float], datetime]) -> None:
+    """Answered long ago and never rated: 未评价 (still answered: it closes only when the villager is satisfied)."""
     wang = await _household(session, "CJD-001")
     case = await services.raise_case(
         session, wang, topic="other", text="下一场直播什么时候？我家还有小米。", now=ago(20)
@@ -200,7 +237,9 @@ async def seed_cases_demo(
     )
     await services.mark_unrated(session, ago(11))
 
-    # Just raised this morning: waiting for the village's first answer.
+
+async def _raised_this_morning(session: AsyncSession, ago: Callable[[float], datetime]) -> None:
+    """Just raised this morning: waiting for the village's first answer."""
     zhao = await _household(session, "CJD-005")
     await services.raise_case(
         session,

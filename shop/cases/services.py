@@ -447,10 +447,7 @@ async def raise_case(
     if actor.kind != "household" or actor.village_id is None:
         raise PermissionDenied(N_("Only the villager raises a case about their own earnings."))
     moment = now or utcnow()
-    try:
-        topic_value = Topic(topic)
-    except ValueError as exc:
-        raise InvalidInput("topic", N_("Choose what it is about: weight, price, payout or other.")) from exc
+    topic_value = _topic_of(topic)
     body = _clean_text(text)
     claimed = _clean_text(claimed, "claimed", max_len=CLAIMED_MAX, required=False)
     await _check_photo_room(session, None, len(photos))
@@ -458,23 +455,64 @@ async def raise_case(
         session, actor.id, contribution_id=contribution_id, ledger_entry_id=ledger_entry_id, payout_id=payout_id
     )
     if previous_case_id is not None:
-        previous = (
-            await session.execute(
-                select(Case).where(
-                    Case.id == previous_case_id,
-                    Case.household_id == actor.id,
-                    Case.status == CaseStatus.CLOSED.value,
-                )
-            )
-        ).scalar_one_or_none()
-        if previous is None:
-            raise NotFound(field="previous_case_id")
+        await _check_closed_case_of(session, actor.id, previous_case_id)
     if subject.key is not None:
         await _refuse_second_open(session, actor.id, subject.key)
-    case = Case(
-        village_id=actor.village_id,
-        household_id=actor.id,
-        topic=topic_value.value,
+    case = _new_case(actor.village_id, actor.id, topic_value, body, claimed, subject, moment, previous_case_id)
+    _start_clocks(case, moment)
+    await _insert_once(session, case)
+    event = await record_event(
+        session,
+        case,
+        EventKind.RAISED,
+        actor,
+        moment,
+        text=body,
+        after={**clock_view(case), "recorded": subject.recorded, "claimed": claimed},
+    )
+    _attach(session, case, event, photos)
+    await notices.case_raised(session, case)
+    await notices.plan_deadline_reminders(session, case, moment)
+    return case
+
+
+def _topic_of(topic: str) -> Topic:
+    try:
+        return Topic(topic)
+    except ValueError as exc:
+        raise InvalidInput("topic", N_("Choose what it is about: weight, price, payout or other.")) from exc
+
+
+async def _check_closed_case_of(session: AsyncSession, household_id: int, case_id: int) -> None:
+    """A case raised again follows one of the household's own closed cases."""
+    previous = (
+        await session.execute(
+            select(Case.id).where(
+                Case.id == case_id,
+                Case.household_id == household_id,
+                Case.status == CaseStatus.CLOSED.value,
+            )
+        )
+    ).scalar_one_or_none()
+    if previous is None:
+        raise NotFound(field="previous_case_id")
+
+
+def _new_case(
+    village_id: int,
+    household_id: int,
+    topic: Topic,
+    body: str,
+    claimed: str,
+    subject: Subject,
+    moment: datetime,
+    previous_case_id: int | None,
+) -> Case:
+    """An open case at the village level, tied to what it is about."""
+    return Case(
+        village_id=village_id,
+        household_id=household_id,
+        topic=topic.value,
         text=body,
         claimed=claimed,
         contribution_id=subject.contribution_id,
@@ -490,26 +528,16 @@ async def raise_case(
         opened_at=moment,
         previous_case_id=previous_case_id,
     )
-    _start_clocks(case, moment)
+
+
+async def _insert_once(session: AsyncSession, case: Case) -> None:
+    """Adds the case; the database's one-open-case-per-subject rule turns a double tap into a Conflict."""
     try:
         async with session.begin_nested():
             session.add(case)
             await session.flush()
     except IntegrityError as exc:  # the same villager raised it twice at the same moment
         raise Conflict(N_("You already have a case open about this."), field="subject") from exc
-    event = await record_event(
-        session,
-        case,
-        EventKind.RAISED,
-        actor,
-        moment,
-        text=body,
-        after={**clock_view(case), "recorded": subject.recorded, "claimed": claimed},
-    )
-    _attach(session, case, event, photos)
-    await notices.case_raised(session, case)
-    await notices.plan_deadline_reminders(session, case, moment)
-    return case
 
 
 async def _refuse_second_open(session: AsyncSession, household_id: int, subject_key: str) -> None:

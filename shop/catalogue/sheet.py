@@ -138,88 +138,106 @@ def _check_row(number: int, cells: Mapping[str, str], label: Mapping[str, str]) 
 
     ``label`` names each field's column as the file's header does, so a message points at the right one.
     """
-    faults: list[Fault] = []
-
-    def fault(message: str, name: str, **params: object) -> None:
-        faults.append(Fault(message, {"column": label.get(name, COLUMNS[name][0]), **params}))
-
-    name = cells.get("name", "")
-    if not name:
-        fault(N_("%(column)s is empty."), "name")
-    elif len(name) > NAME_MAX_CHARS:
-        fault(N_("%(column)s is longer than %(limit)s characters."), "name", limit=NAME_MAX_CHARS)
-
-    category_text = cells.get("category", "")
-    category = _CATEGORY_WORDS.get(header_key(category_text)) if category_text else "other"
-    if category is None:
-        fault(_NOT_ONE_OF, "category", value=category_text, choices="/".join(CATEGORIES.values()))
-
-    unit = cells.get("unit", "")
-    if not unit:
-        fault(N_("%(column)s is empty; write the unit it is sold by, e.g. 斤, 袋, 件."), "unit")
-    elif len(unit) > UNIT_MAX_CHARS:
-        fault(N_("%(column)s is longer than %(limit)s characters."), "unit", limit=UNIT_MAX_CHARS)
-
-    price_text = cells.get("price", "")
-    price_fen = 0
-    if not price_text:
-        fault(N_("%(column)s is empty."), "price")
-    else:
-        try:
-            price_fen = parse_yuan(price_text)
-        except MoneyFormatError:
-            fault(
-                N_("%(column)s %(value)s is not an amount of yuan with at most two decimals."),
-                "price",
-                value=price_text,
-            )
-        else:
-            if price_fen < 0:
-                fault(N_("%(column)s %(value)s is negative."), "price", value=price_text)
-            elif price_fen == 0:
-                fault(N_("%(column)s is zero; a product needs a price."), "price")
-
-    code_text = cells.get("merchant_code", "").lstrip(_TEXT_MARKERS).strip()
-    merchant_code = code_text or None
-    if code_text and not MERCHANT_CODE.fullmatch(code_text):
-        fault(
-            N_("%(column)s %(value)s may hold only letters, digits, - and _, at most 32 of them."),
-            "merchant_code",
-            value=code_text,
-        )
-        merchant_code = None
-
-    description, story = cells.get("description", ""), cells.get("story", "")
-    for field_name, text in (("description", description), ("story", story)):
-        if len(text) > TEXT_MAX_CHARS:
-            fault(N_("%(column)s is longer than %(limit)s characters."), field_name, limit=TEXT_MAX_CHARS)
-
-    heritage_text = cells.get("heritage", "")
-    heritage = heritage_text.lower() in _YES
-    if not heritage and heritage_text.lower() not in _NO:
-        fault(_NOT_ONE_OF, "heritage", value=heritage_text, choices="是/否")
-
-    low_stock_text = cells.get("low_stock", "")
-    low_stock = 0
-    if low_stock_text:
-        if low_stock_text.isdecimal() and len(low_stock_text) <= 9:
-            low_stock = int(low_stock_text)
-        else:
-            fault(N_("%(column)s %(value)s is not a whole number of 0 or more."), "low_stock", value=low_stock_text)
-
-    product = ProductRow(
+    check = _RowCheck(cells, label)
+    product = ProductRow(  # the fields are read in the columns' order, so the faults come in that order too
         row=number,
-        name=name,
-        category=category or "other",
-        unit=unit,
-        price_fen=price_fen,
-        merchant_code=merchant_code,
-        description=description,
-        story=story,
-        heritage=heritage,
-        low_stock=low_stock,
+        name=check.name(),
+        category=check.category(),
+        unit=check.unit(),
+        price_fen=check.price_fen(),
+        merchant_code=check.merchant_code(),
+        description=check.long_text("description"),
+        story=check.long_text("story"),
+        heritage=check.heritage(),
+        low_stock=check.low_stock(),
     )
-    return product, faults
+    return product, check.faults
+
+
+class _RowCheck:
+    """Reads one field of a row at a time; what is wrong goes to ``faults`` and a harmless value is used."""
+
+    def __init__(self, cells: Mapping[str, str], label: Mapping[str, str]) -> None:
+        self.cells = cells
+        self.label = label
+        self.faults: list[Fault] = []
+
+    def _fault(self, message: str, name: str, **params: object) -> None:
+        self.faults.append(Fault(message, {"column": self.label.get(name, COLUMNS[name][0]), **params}))
+
+    def name(self) -> str:
+        name = self.cells.get("name", "")
+        if not name:
+            self._fault(N_("%(column)s is empty."), "name")
+        elif len(name) > NAME_MAX_CHARS:
+            self._fault(N_("%(column)s is longer than %(limit)s characters."), "name", limit=NAME_MAX_CHARS)
+        return name
+
+    def category(self) -> str:
+        text = self.cells.get("category", "")
+        category = _CATEGORY_WORDS.get(header_key(text)) if text else "other"
+        if category is None:
+            self._fault(_NOT_ONE_OF, "category", value=text, choices="/".join(CATEGORIES.values()))
+        return category or "other"
+
+    def unit(self) -> str:
+        unit = self.cells.get("unit", "")
+        if not unit:
+            self._fault(N_("%(column)s is empty; write the unit it is sold by, e.g. 斤, 袋, 件."), "unit")
+        elif len(unit) > UNIT_MAX_CHARS:
+            self._fault(N_("%(column)s is longer than %(limit)s characters."), "unit", limit=UNIT_MAX_CHARS)
+        return unit
+
+    def price_fen(self) -> int:
+        text = self.cells.get("price", "")
+        if not text:
+            self._fault(N_("%(column)s is empty."), "price")
+            return 0
+        try:
+            price_fen = parse_yuan(text)
+        except MoneyFormatError:
+            self._fault(
+                N_("%(column)s %(value)s is not an amount of yuan with at most two decimals."), "price", value=text
+            )
+            return 0
+        if price_fen < 0:
+            self._fault(N_("%(column)s %(value)s is negative."), "price", value=text)
+        elif price_fen == 0:
+            self._fault(N_("%(column)s is zero; a product needs a price."), "price")
+        return price_fen
+
+    def merchant_code(self) -> str | None:
+        text = self.cells.get("merchant_code", "").lstrip(_TEXT_MARKERS).strip()
+        if text and not MERCHANT_CODE.fullmatch(text):
+            self._fault(
+                N_("%(column)s %(value)s may hold only letters, digits, - and _, at most 32 of them."),
+                "merchant_code",
+                value=text,
+            )
+            return None
+        return text or None
+
+    def long_text(self, field_name: str) -> str:
+        text = self.cells.get(field_name, "")
+        if len(text) > TEXT_MAX_CHARS:
+            self._fault(N_("%(column)s is longer than %(limit)s characters."), field_name, limit=TEXT_MAX_CHARS)
+        return text
+
+    def heritage(self) -> bool:
+        text = self.cells.get("heritage", "")
+        heritage = text.lower() in _YES
+        if not heritage and text.lower() not in _NO:
+            self._fault(_NOT_ONE_OF, "heritage", value=text, choices="是/否")
+        return heritage
+
+    def low_stock(self) -> int:
+        text = self.cells.get("low_stock", "")
+        if not text:
+            return 0
+        if text.isdecimal() and len(text) <= 9:
+            return int(text)
+        self._fault(N_("%(column)s %(value)s is not a whole number of 0 or more."), "low_stock", value=text)
+        return 0
 
 
 TEMPLATE_HEADERS = [aliases[0] for aliases in COLUMNS.values()]

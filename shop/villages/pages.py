@@ -8,18 +8,14 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop import i18n
 from shop.accounts.models import Role, User
 from shop.accounts.services import UserService
-from shop.accounts.throttle import HOUSEHOLD_LIMITS
-from shop.accounts.throttle import is_locked as logins_paused
 from shop.errors import N_, DomainError
 from shop.paging import Paging, page_count
 from shop.timeutil import utcnow
-from shop.villages.models import Household
-from shop.villages.services import HouseholdService, VillageService
+from shop.villages.services import HouseholdService, VillageService, household_logins_paused
 from shop.web.auth import requires_admin, requires_staff
 from shop.web.deps import Actor, DbSession, Hasher
 from shop.web.forms import form_error, form_int, notify, read_form
@@ -31,11 +27,6 @@ PAGE_SIZE = 30
 
 def _lines(text: str | None) -> list[str]:
     return [line.strip() for line in (text or "").replace("，", "\n").replace(",", "\n").splitlines() if line.strip()]
-
-
-async def is_locked(session: AsyncSession, household: Household) -> bool:
-    """Whether the household's logins are paused because wrong PINs came from many places at once."""
-    return await logins_paused(session, "h", household.code, HOUSEHOLD_LIMITS, utcnow())
 
 
 # --- county operator -------------------------------------------------------------------------------
@@ -211,7 +202,7 @@ async def household_detail(household_id: IdPath, actor: Actor, db_session: DbSes
             "values": values,
             "errors": {},
             "user": actor,
-            "locked": await is_locked(db_session, household),
+            "locked": await household_logins_paused(db_session, household, utcnow()),
         },
     )
 
@@ -239,7 +230,7 @@ async def household_update(
             form=form,
             household=household,
             user=actor,
-            locked=await is_locked(db_session, household),
+            locked=await household_logins_paused(db_session, household, utcnow()),
         )
     notify(request, i18n.gettext_(N_("Saved.")))
     return Redirect(f"/households/{household_id}", status_code=303)
@@ -267,7 +258,7 @@ async def household_reset_pin(
             form=values,
             household=household,
             user=actor,
-            locked=await is_locked(db_session, household),
+            locked=await household_logins_paused(db_session, household, utcnow()),
         )
     notify(
         request,

@@ -11,9 +11,11 @@ from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop.accounts.principal import Principal
 from shop.accounts.secrets import SecretHasher, is_valid_pin
+from shop.accounts.throttle import HOUSEHOLD_LIMITS, is_locked
 from shop.errors import N_, Conflict, InvalidInput, NotFound, PermissionDenied
 from shop.paging import Paging
 from shop.text import clean_text
@@ -221,3 +223,8 @@ class HouseholdService(SQLAlchemyAsyncRepositoryService[Household, SQLAlchemyAsy
             if not await self.repository.exists(code=candidate):
                 return candidate
         return f"{prefix}-{datetime.now().strftime('%H%M%S')}"
+
+
+async def household_logins_paused(session: AsyncSession, household: Household, now: datetime) -> bool:
+    """Whether the household's logins are paused because wrong PINs came from many places at once."""
+    return await is_locked(session, "h", household.code, HOUSEHOLD_LIMITS, now)
