@@ -9,6 +9,7 @@ import contextlib
 import logging
 import os
 import sqlite3
+import sys
 import threading
 import time
 from datetime import datetime
@@ -67,7 +68,7 @@ def backup_sqlite(source: Path, target: Path, *, step_pages: int = STEP_PAGES, p
             try:
 
                 def written(_status: int, _remaining: int, _total: int) -> None:
-                    os.fdatasync(fd)
+                    _sync(fd)
                     time.sleep(pause_s)
 
                 src.backup(dst, pages=step_pages, progress=written)
@@ -98,9 +99,14 @@ def backup_sqlite(source: Path, target: Path, *, step_pages: int = STEP_PAGES, p
     return target
 
 
+_sync = getattr(os, "fdatasync", os.fsync)  # macOS has no fdatasync
+
+
 def lower_thread_priority(niceness: int = BACKUP_NICENESS) -> None:
     """Lower the calling thread's CPU priority (Linux schedules threads one by one; elsewhere nothing)."""
-    with contextlib.suppress(OSError, AttributeError):
+    if sys.platform != "linux":
+        return  # elsewhere a thread's id is no process id: setpriority would reach another process
+    with contextlib.suppress(OSError):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
 
 

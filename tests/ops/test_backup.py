@@ -3,7 +3,9 @@ committed before it started, and nothing half-committed."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import sys
 import threading
 import time
 from datetime import datetime
@@ -16,7 +18,7 @@ from sqlalchemy import func, select
 from shop.db import create_alchemy_config, read_session
 from shop.ledger.checks import check_balances
 from shop.ledger.models import LedgerTransaction
-from shop.ops.backup import BackupError, backup_sqlite, nightly_backup, sqlite_path
+from shop.ops.backup import BackupError, backup_sqlite, lower_thread_priority, nightly_backup, sqlite_path
 from shop.settings import Settings
 from tests.conftest import World
 
@@ -210,3 +212,19 @@ async def test_orders_placed_and_credited_during_a_backup_leave_a_copy_whose_led
     finally:
         await alchemy.get_engine().dispose()
     assert credited >= len(before)
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority") or sys.platform != "linux", reason="per-thread priority is Linux's")
+def test_the_backup_thread_runs_at_a_lower_priority_and_the_caller_does_not() -> None:
+    seen: list[int] = []
+
+    def in_thread() -> None:
+        lower_thread_priority()
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+
+    before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    thread = threading.Thread(target=in_thread)
+    thread.start()
+    thread.join()
+    assert seen == [max(10, before)]  # already nicer than 10: left as it is
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before
