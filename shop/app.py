@@ -53,7 +53,7 @@ from shop.web import desk
 from shop.web.auth import EXCLUDE_OPT, PUBLIC, BearerTokenMiddleware, TokenCache, build_session_auth
 from shop.web.deps import SHARED_DEPENDENCIES
 from shop.web.errors import EXCEPTION_HANDLERS
-from shop.web.middleware import LocaleMiddleware, standard_headers
+from shop.web.middleware import LocaleMiddleware, LoginShedMiddleware, standard_headers
 from shop.web.templating import STATIC_DIR, build_template_config
 from shop.wiring import link_domains
 
@@ -121,8 +121,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
 
     def outermost_middleware(app_config: AppConfig) -> AppConfig:
-        # Language first, so that even a refused login answers in the page's language.
-        app_config.middleware[:0] = [AccessLogMiddleware(), LocaleMiddleware(settings.cookie_secure)]
+        # A worker whose login places are all taken turns the next login away at the door, before anything else
+        # is done for it (it counts them in one warning every few seconds instead of an access-log line each);
+        # then language, so that a refused login answers in the page's language.
+        app_config.middleware[:0] = [
+            LoginShedMiddleware(login_gate),
+            AccessLogMiddleware(),
+            LocaleMiddleware(settings.cookie_secure),
+        ]
         return app_config
 
     # This process's links between the domains (who hears of a completed order …), built here, once per app.

@@ -28,7 +28,6 @@ from shop.accounts.throttle import (
     USER_LIMITS,
     AccountLocked,
     HashGate,
-    HashingBusy,
     Keys,
     Limits,
     already_full,
@@ -364,25 +363,21 @@ class Logins:
         now = now or utcnow()
         keys = Keys.of(kind, name, address)
         known = bool(device) and hmac.compare_digest(device, device_mark(self.secret_key, keys))
-        self.gate.admit()  # a full worker answers 503 before it counts anything
-        try:
-            async with read_session(self.alchemy) as session:
-                row = (await session.execute(query)).first()
-                await already_full(session, keys, limits, now, known_device=known)
-            async with unit_of_work(self.alchemy) as session:
-                await reserve(session, keys, limits, now, known_device=known)
-        except AccountLocked:
-            raise AuthenticationFailed(message) from None
-        account = _Account(id=row[0], stored_hash=row[1], active=row[2]) if row else _Account(None, None, False)
-        # No transaction is open while the hash runs (it takes tens of milliseconds on purpose).
-        stored = account.stored_hash if account.active else None
-        try:
-            ok = await self.gate.run(verify, stored, secret)
-        except HashingBusy:
-            # Refused for want of a slot, not for a wrong secret: the attempt is not counted against anyone.
-            async with unit_of_work(self.alchemy) as session:
-                await give_back(session, keys, success=False)
-            raise
+        # A full worker answers 503 before it reads or counts anything; a login admitted keeps its place
+        # (and its thread) to the end of its hash.
+        async with self.gate.admitted():
+            try:
+                async with read_session(self.alchemy) as session:
+                    row = (await session.execute(query)).first()
+                    await already_full(session, keys, limits, now, known_device=known)
+                async with unit_of_work(self.alchemy) as session:
+                    await reserve(session, keys, limits, now, known_device=known)
+            except AccountLocked:
+                raise AuthenticationFailed(message) from None
+            account = _Account(id=row[0], stored_hash=row[1], active=row[2]) if row else _Account(None, None, False)
+            # No transaction is open while the hash runs (it takes tens of milliseconds on purpose).
+            stored = account.stored_hash if account.active else None
+            ok = await self.gate.hash(verify, stored, secret)
         if not ok or account.id is None:
             raise AuthenticationFailed(message)
         async with unit_of_work(self.alchemy) as session:

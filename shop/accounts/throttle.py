@@ -28,7 +28,7 @@ import hashlib
 import hmac
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -148,13 +148,12 @@ async def already_full(session: AsyncSession, keys: Keys, limits: Limits, now: d
             raise AccountLocked(key)
 
 
-async def give_back(session: AsyncSession, keys: Keys, *, success: bool = True) -> None:
+async def give_back(session: AsyncSession, keys: Keys) -> None:
     """A success: the account is no longer under suspicion from this address, and its attempt was no mistake.
-    ``success=False``: the attempt was never judged (no hashing slot): each count just gets it back."""
+    (A login turned away for want of a place is turned away before it counts anything: nothing to give back.)"""
     table = _TABLE
-    if success:
-        await session.execute(update(table).where(table.c.key == keys.pair).values(attempts=0))
-    returned = (keys.account, keys.address) if success else (keys.pair, keys.account, keys.address)
+    await session.execute(update(table).where(table.c.key == keys.pair).values(attempts=0))
+    returned = (keys.account, keys.address)
     await session.execute(
         update(table).where(table.c.key.in_(returned), table.c.attempts > 0).values(attempts=table.c.attempts - 1)
     )
@@ -219,18 +218,34 @@ class HashGate:
     def in_flight(self) -> int:
         return self._in_flight
 
+    @property
+    def full(self) -> bool:
+        """Whether a hash asked for now would be refused."""
+        return self._in_flight >= self.slots + self.queue
+
     def admit(self) -> None:
         """Raises ``HashingBusy`` when a hash asked for now would be refused."""
-        if self._in_flight >= self.slots + self.queue:
+        if self.full:
             raise HashingBusy()
 
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+    @contextlib.asynccontextmanager
+    async def admitted(self) -> AsyncIterator[None]:
+        """One login's place, from its first read to the end of its hash: refused with ``HashingBusy`` when
+        every place is taken (so a refusal comes before any database work, never after a count was made)."""
         self.admit()
         self._in_flight += 1
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._threads(), fn, *args)
+            yield
         finally:
             self._in_flight -= 1
+
+    async def hash(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn`` on a hashing thread (within ``admitted``)."""
+        return await asyncio.get_running_loop().run_in_executor(self._threads(), fn, *args)
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        async with self.admitted():
+            return await self.hash(fn, *args)
 
     def _threads(self) -> ThreadPoolExecutor:
         """The hashing threads, started at the first hash after start-up (an app served again after a

@@ -1,14 +1,19 @@
-"""Per-request language and the security headers every answer carries."""
+"""Per-request language, the security headers every answer carries, and logins turned away at the door."""
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Awaitable, Callable
+from html import escape
 
+import msgspec
 from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.middleware import ASGIMiddleware
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPResponseBodyEvent, HTTPResponseStartEvent, Message, Receive, Scope, Send
 
 from shop import i18n
+from shop.accounts.throttle import HashGate, HashingBusy
 from shop.web.scope import scope_value, set_scope_value
 
 # Every page meets this policy: scripts, styles and images come from this site only (files under /static,
@@ -140,3 +145,52 @@ class LocaleMiddleware(ASGIMiddleware):
             await send(message)
 
         await next_app(scope, receive, send_wrapper)
+
+
+security_log = logging.getLogger("shop.security")
+
+# The doors that verify a password or PIN: what a flood of guesses knocks on.
+LOGIN_DOORS = frozenset({"/api/v1/auth/token", "/api/v1/auth/household-token", "/login", "/household/login"})
+
+
+class LoginShedMiddleware(ASGIMiddleware):
+    """A login that would find every hashing slot of this worker taken and its queue full is answered 503 at
+    the door, before its body is read or anything else is done for it: under a flood of guesses the refusals
+    then cost the order path next to nothing (answered further in, each cost about as much as an order).
+    The login itself makes the same check again (``HashGate.admit``) for the one that slips in between."""
+
+    def __init__(self, gate: HashGate) -> None:
+        self.gate = gate
+        self.turned_away = 0
+        self._told_at = 0.0
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        if scope.get("method") != "POST" or scope["path"] not in LOGIN_DOORS or not self.gate.full:
+            await next_app(scope, receive, send)
+            return
+        self._count()
+        ensure_locale(scope)
+        message = i18n.translate(HashingBusy.default_message)
+        if scope["path"].startswith("/api/"):
+            body = msgspec.json.encode({"status_code": 503, "detail": message})
+            kind = b"application/json"
+        else:
+            body = f'<!doctype html><meta charset="utf-8"><title>503</title><p>{escape(message)}</p>'.encode()
+            kind = b"text/html; charset=utf-8"
+        start: HTTPResponseStartEvent = {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode()), (b"retry-after", b"1")],
+        }
+        await send(start)
+        end: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body, "more_body": False}
+        await send(end)
+
+    def _count(self) -> None:
+        """One warning every ten seconds at most with how many were turned away (a line for each refusal would
+        cost a flood's worth of log writing)."""
+        self.turned_away += 1
+        now = time.monotonic()
+        if now - self._told_at >= 10:
+            security_log.warning("logins turned away at the door", extra={"fields": {"turned_away": self.turned_away}})
+            self.turned_away, self._told_at = 0, now

@@ -193,7 +193,8 @@ async def test_concurrent_guesses_never_get_more_than_the_allowed_tries(app, wor
     logins: Logins = app.state.logins
 
     async def guess(address: str) -> None:
-        with pytest.raises(AuthenticationFailed):
+        # Refused as a wrong PIN, or (beyond the worker's places for logins) as busy before anything is read.
+        with pytest.raises((AuthenticationFailed, HashingBusy)):
             await logins.household("CJD-001", "000000", address)
 
     await asyncio.gather(*(guess("198.51.100.1") for _ in range(20)))
@@ -248,16 +249,28 @@ async def test_a_busy_worker_answers_503_with_retry_after(client, world: World, 
     ).status_code == 200
 
 
-async def test_an_attempt_refused_for_want_of_a_slot_is_given_back(app, world: World, db, monkeypatch) -> None:
+async def test_a_login_refused_for_want_of_a_place_reads_and_counts_nothing(app, world: World, db, monkeypatch) -> None:
     logins: Logins = app.state.logins
-
-    async def busy(*_args: Any) -> bool:
-        raise HashingBusy()
-
-    monkeypatch.setattr(logins.gate, "run", busy)
+    monkeypatch.setattr(logins.gate, "_in_flight", logins.gate.slots + logins.gate.queue)
     for _ in range(HOUSEHOLD_LIMITS.account + 1):
         with pytest.raises(HashingBusy):
             await logins.household("CJD-001", world.pins["a1"], "198.51.100.1")
     counts = await db.scalars(select(LoginThrottle.attempts).where(LoginThrottle.key.like("%CJD-001%")))
-    assert counts
-    assert set(counts) == {0}
+    assert not list(counts)
+
+
+async def test_a_full_worker_turns_logins_away_at_the_door_in_the_pages_language(
+    client, world: World, monkeypatch
+) -> None:
+    """Under a flood the refusal is made before the request's body is read or a handler runs."""
+    gate: HashGate = client.app.state.logins.gate
+    monkeypatch.setattr(gate, "_in_flight", gate.slots + gate.queue)
+    page = await client.post("/household/login", data={"code": "CJD-001", "pin": "000000"})
+    assert page.status_code == 503
+    assert page.headers["Retry-After"] == "1"
+    assert "系统繁忙" in page.text
+    api = await client.post("/api/v1/auth/household-token?lang=en", json={"household_code": "CJD-001", "pin": "0"})
+    assert api.status_code == 503
+    assert "busy" in api.json()["detail"]
+    # Other doors are open as usual.
+    assert (await client.get("/login")).status_code == 200
