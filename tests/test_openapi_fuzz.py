@@ -51,7 +51,7 @@ def test_no_operation_answers_5xx(live_server: LiveServer) -> None:
 
         @given(case=operation.as_strategy())
         @hypothesis_settings(
-            max_examples=30,
+            max_examples=20,  # × 2 roles × every operation: the longest single test of the suite
             deadline=None,
             phases=[Phase.explicit, Phase.generate],
             suppress_health_check=list(HealthCheck),
