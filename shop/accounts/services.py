@@ -234,8 +234,7 @@ class UserService(SQLAlchemyAsyncRepositoryService[User, SQLAlchemyAsyncReposito
         ends every session and token of the account (``shop.accounts.access``)."""
         actor.require_staff()
         user = await self.get_for(actor, user_id)
-        moves = changes.role is not None or changes.village_id is not None or changes.township is not None
-        moves = moves or changes.county is not None
+        moves = any(v is not None for v in (changes.role, changes.village_id, changes.township, changes.county))
         if actor.is_secretary and (user.role != Role.TRAINEE.value or moves):
             raise PermissionDenied(N_("A secretary may only switch their village's trainees off and on."))
         if user.id == actor.id and (moves or changes.active is False):

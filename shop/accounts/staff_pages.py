@@ -16,7 +16,7 @@ from shop import i18n
 from shop.accounts.models import User
 from shop.accounts.principal import Principal
 from shop.accounts.services import UserChanges, UserService
-from shop.errors import N_, DomainError, InvalidInput
+from shop.errors import N_, DomainError
 from shop.paging import Paging, page_count
 from shop.villages.models import Village
 from shop.villages.services import VillageService
@@ -26,7 +26,6 @@ from shop.web.forms import form_error, form_int, notify, read_form
 from shop.web.params import IdPath
 
 PAGE_SIZE = 30
-ROLES = ("admin", "secretary", "trainee", "township", "county")
 
 
 @get("/staff", guards=[requires_staff], name="staff")
@@ -51,11 +50,12 @@ async def _villages(session: AsyncSession, actor: Principal) -> list[Village]:
 
 async def _context(session: AsyncSession, actor: Principal, account: User) -> dict[str, Any]:
     villages = await _villages(session, actor)
+    home = await session.get(Village, account.village_id) if account.village_id else None
     return {
         "account": account,
+        "village_name": home.name if home else "",
         "villages": villages,
         "village_options": [("", "—"), *((v.id, f"{v.name} · {v.township}") for v in villages)],
-        "roles": ROLES,
         "user": actor,
     }
 
@@ -93,9 +93,7 @@ def _text(form: Any, name: str) -> str | None:
 
 def _move_of(form: Any, account: User) -> dict[str, Any]:
     """The operator's form's role, village and area, as far as they differ from the account's."""
-    role = _text(form, "role") or account.role
-    if role not in ROLES:
-        raise InvalidInput("role", N_("The role must be admin, secretary, trainee, township or county."))
+    role = _text(form, "role") or account.role  # an unknown one is refused by the service, naming the field
     village_id = form_int(form.get("village_id"), "village_id")
     township, county = _text(form, "township") or "", _text(form, "county") or ""
     move: dict[str, Any] = {}
